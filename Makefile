@@ -1,0 +1,67 @@
+# memplug top-level Makefile.
+#
+#   make deps    install the Debian packages memplug needs (idempotent)
+#   make         build the module, the userspace programs and the selftests
+#   make check   build, then run the host tests and the in-VM tests
+#   make demo    build, boot the test VM and show memplug working
+#
+# Each directory contributes a fragment (DIR/build.mk or DIR/SUB/build.mk) that appends to
+# PROGS (userspace programs), HOST_TESTS (TAP programs run here) and
+# VM_TESTS (TAP programs run inside the test VM by selftests/vm-run).
+
+KVER := $(shell scripts/kver 2>/dev/null)
+KDIR := /lib/modules/$(KVER)/build
+B := build
+
+CC := gcc
+CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 \
+	-D_GNU_SOURCE -Iuapi -Iinclude -I$(B)/ksft
+LIBNL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+LIBNL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+JSON_CFLAGS = $(shell pkg-config --cflags json-c 2>/dev/null)
+JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
+
+PROGS :=
+HOST_TESTS :=
+VM_TESTS :=
+
+all: deps-quiet
+
+include $(wildcard */build.mk */*/build.mk)
+
+all: $(PROGS) $(HOST_TESTS) $(VM_TESTS) module
+
+deps:
+	@scripts/deps
+
+# Targets that build call this first: a no-op when everything is installed.
+deps-quiet:
+	@scripts/deps
+
+# The kselftest harness comes from Debian's linux-source-6.1 tarball at
+# build time (GPL-2.0, never committed).
+KSFT_SRC := /usr/src/linux-source-6.1.tar.xz
+$(B)/ksft/kselftest_harness.h: | deps-quiet
+	@mkdir -p $(B)/ksft
+	tar -xJf $(KSFT_SRC) -C $(B)/ksft --strip-components=4 \
+		--wildcards '*/tools/testing/selftests/kselftest*.h'
+	@touch $@
+
+module: deps-quiet
+	@if [ -n "$$(ls module/*.c 2>/dev/null)" ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR) modules; fi
+
+module-check: deps-quiet
+	scripts/module-check $(KDIR)
+
+check: all
+	scripts/check $(HOST_TESTS) -- $(VM_TESTS)
+
+demo: all
+	scripts/demo
+
+clean:
+	rm -rf $(B)
+	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+
+.PHONY: all deps deps-quiet module module-check check demo clean
