@@ -14,7 +14,7 @@ KDIR := /lib/modules/$(KVER)/build
 B := build
 
 CC := gcc
-CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 \
+CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -std=gnu11 \
 	-D_GNU_SOURCE -Iuapi -Iinclude -I$(B)/ksft
 LIBNL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 LIBNL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)

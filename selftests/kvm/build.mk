@@ -1,0 +1,7 @@
+# selftests/kvm: KVM itself works in the test VM (the ground for all else).
+VM_TESTS += $(B)/selftests/kvm/kvm_test
+
+$(B)/selftests/kvm/kvm_test: selftests/kvm/kvm_test.c selftests/lib/kvm_guest.c \
+		selftests/lib/kvm_guest.h $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ selftests/kvm/kvm_test.c selftests/lib/kvm_guest.c
