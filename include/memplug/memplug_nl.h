@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memplug_nl: the memplug family's requests as C calls, on a genl_conn.
+ * Used by memplugctl, memplugd, memplug-bench and the selftests, so that
+ * message layout lives in one place next to uapi/linux/memplug.h.
+ * Every call returns 0 or -errno (extack in c->extack).
+ */
+#ifndef MEMPLUG_NL_H
+#define MEMPLUG_NL_H
+
+#include <stdint.h>
+#include <linux/memplug.h>
+
+#include "memplug/genl.h"
+
+struct memplug_slot {
+	uint32_t id;
+	uint32_t flags;		/* MEMPLUG_SLOT_F_* */
+	uint64_t gpa;
+	uint64_t size;		/* 0: delete */
+	uint64_t hva;
+};
+
+/* What an attachment may touch. */
+struct memplug_range {
+	uint32_t slot_base;
+	uint32_t slot_count;
+	uint64_t gpa_base;
+	uint64_t gpa_size;
+	uint64_t hva_base;
+	uint64_t hva_size;
+};
+
+/* Kernel-side time of one SLOTS_APPLY, ns. */
+struct memplug_times {
+	uint32_t nr;
+	uint64_t total;
+	uint64_t parse;
+	uint64_t lock;
+	uint64_t check;
+	uint64_t apply;
+};
+
+struct memplug_vm_info {
+	uint32_t id;
+	uint32_t owner_portid;
+	struct memplug_range range;
+	uint64_t attached_ns;
+	uint32_t nr_slots;
+	struct memplug_slot *slots;	/* nr_slots, malloc'ed */
+};
+
+int memplug_nl__open(struct genl_conn *c);
+int memplug_nl__attach(struct genl_conn *c, int vm_fd,
+		       const struct memplug_range *r, uint32_t *vm_id);
+int memplug_nl__detach(struct genl_conn *c, uint32_t vm_id);
+int memplug_nl__apply(struct genl_conn *c, uint32_t vm_id,
+		      const struct memplug_slot *s, unsigned int n,
+		      struct memplug_times *t);
+
+/* Appends one MEMPLUG_A_SLOT nest (for callers building odd requests). */
+int memplug_nl__put_slot(struct nl_msg *msg, const struct memplug_slot *s);
+
+/* Parses one VM_GET message into @vi (slots malloc'ed). */
+int memplug_nl__parse_vm(struct nlmsghdr *nlh, struct memplug_vm_info *vi);
+void memplug_nl__vm_info_free(struct memplug_vm_info *vi);
+
+int memplug_nl__vm_get(struct genl_conn *c, uint32_t vm_id,
+		       struct memplug_vm_info *vi);
+/* Calls @cb for every attached VM; @vi is freed after the call. */
+int memplug_nl__vm_dump(struct genl_conn *c,
+			int (*cb)(struct memplug_vm_info *vi, void *arg),
+			void *arg);
+
+#endif

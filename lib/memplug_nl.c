@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memplug_nl: memplug's generic netlink requests (include/memplug/memplug_nl.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "memplug/memplug_nl.h"
+
+int memplug_nl__open(struct genl_conn *c)
+{
+	return genl_conn__open(c, MEMPLUG_GENL_NAME, MEMPLUG_GENL_VERSION);
+}
+
+static int memplug_nl__attach_reply(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[MEMPLUG_A_MAX + 1];
+
+	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0 ||
+	    !tb[MEMPLUG_A_VM_ID])
+		return -EPROTO;
+	*(uint32_t *)arg = nla_get_u32(tb[MEMPLUG_A_VM_ID]);
+	return 0;
+}
+
+int memplug_nl__attach(struct genl_conn *c, int vm_fd,
+		       const struct memplug_range *r, uint32_t *vm_id)
+{
+	struct nl_msg *msg = genl_conn__msg(c, MEMPLUG_CMD_VM_ATTACH, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, MEMPLUG_A_VM_FD, vm_fd) ||
+	    nla_put_u32(msg, MEMPLUG_A_SLOT_BASE, r->slot_base) ||
+	    nla_put_u32(msg, MEMPLUG_A_SLOT_COUNT, r->slot_count) ||
+	    nla_put_u64(msg, MEMPLUG_A_GPA_BASE, r->gpa_base) ||
+	    nla_put_u64(msg, MEMPLUG_A_GPA_SIZE, r->gpa_size) ||
+	    nla_put_u64(msg, MEMPLUG_A_HVA_BASE, r->hva_base) ||
+	    nla_put_u64(msg, MEMPLUG_A_HVA_SIZE, r->hva_size)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	*vm_id = 0;
+	return genl_conn__request(c, msg, memplug_nl__attach_reply, vm_id);
+}
+
+int memplug_nl__detach(struct genl_conn *c, uint32_t vm_id)
+{
+	struct nl_msg *msg = genl_conn__msg(c, MEMPLUG_CMD_VM_DETACH, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm_id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return genl_conn__request(c, msg, NULL, NULL);
+}
+
+int memplug_nl__put_slot(struct nl_msg *msg, const struct memplug_slot *s)
+{
+	struct nlattr *nest = nla_nest_start(msg, MEMPLUG_A_SLOT);
+
+	if (!nest ||
+	    nla_put_u32(msg, MEMPLUG_SLOT_A_ID, s->id) ||
+	    nla_put_u64(msg, MEMPLUG_SLOT_A_SIZE, s->size))
+		return -EMSGSIZE;
+	if (s->size &&
+	    (nla_put_u64(msg, MEMPLUG_SLOT_A_GPA, s->gpa) ||
+	     nla_put_u64(msg, MEMPLUG_SLOT_A_HVA, s->hva) ||
+	     (s->flags && nla_put_u32(msg, MEMPLUG_SLOT_A_FLAGS, s->flags))))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static uint64_t memplug_nl__u64(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u64(tb[type]) : 0;
+}
+
+static int memplug_nl__apply_reply(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[MEMPLUG_A_MAX + 1];
+	struct memplug_times *t = arg;
+
+	if (!t)
+		return 0;
+	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0)
+		return -EPROTO;
+	t->nr = tb[MEMPLUG_A_NR_SLOTS] ? nla_get_u32(tb[MEMPLUG_A_NR_SLOTS]) : 0;
+	t->total = memplug_nl__u64(tb, MEMPLUG_A_TIME_TOTAL_NS);
+	t->parse = memplug_nl__u64(tb, MEMPLUG_A_TIME_PARSE_NS);
+	t->lock = memplug_nl__u64(tb, MEMPLUG_A_TIME_LOCK_NS);
+	t->check = memplug_nl__u64(tb, MEMPLUG_A_TIME_CHECK_NS);
+	t->apply = memplug_nl__u64(tb, MEMPLUG_A_TIME_APPLY_NS);
+	return 0;
+}
+
+int memplug_nl__apply(struct genl_conn *c, uint32_t vm_id,
+		      const struct memplug_slot *s, unsigned int n,
+		      struct memplug_times *t)
+{
+	struct nl_msg *msg;
+	unsigned int i;
+
+	/* Room for the header and 64 bytes per slot nest. */
+	msg = nlmsg_alloc_size(256 + (size_t)n * 64);
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c->family, 0,
+			 NLM_F_ACK, MEMPLUG_CMD_SLOTS_APPLY, c->version) ||
+	    nla_put_u32(msg, MEMPLUG_A_VM_ID, vm_id))
+		goto err;
+	for (i = 0; i < n; i++)
+		if (memplug_nl__put_slot(msg, &s[i]))
+			goto err;
+	return genl_conn__request(c, msg, memplug_nl__apply_reply, t);
+err:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int memplug_nl__parse_slot(struct nlattr *nest, struct memplug_slot *s)
+{
+	struct nlattr *tb[MEMPLUG_SLOT_A_MAX + 1];
+
+	if (nla_parse_nested(tb, MEMPLUG_SLOT_A_MAX, nest, NULL) < 0 ||
+	    !tb[MEMPLUG_SLOT_A_ID])
+		return -EPROTO;
+	memset(s, 0, sizeof(*s));
+	s->id = nla_get_u32(tb[MEMPLUG_SLOT_A_ID]);
+	s->gpa = memplug_nl__u64(tb, MEMPLUG_SLOT_A_GPA);
+	s->size = memplug_nl__u64(tb, MEMPLUG_SLOT_A_SIZE);
+	s->hva = memplug_nl__u64(tb, MEMPLUG_SLOT_A_HVA);
+	if (tb[MEMPLUG_SLOT_A_FLAGS])
+		s->flags = nla_get_u32(tb[MEMPLUG_SLOT_A_FLAGS]);
+	return 0;
+}
+
+int memplug_nl__parse_vm(struct nlmsghdr *nlh, struct memplug_vm_info *vi)
+{
+	struct nlattr *tb[MEMPLUG_A_MAX + 1], *a;
+	struct genlmsghdr *gnlh = nlmsg_data(nlh);
+	unsigned int n = 0;
+	int rem;
+
+	memset(vi, 0, sizeof(*vi));
+	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0 ||
+	    !tb[MEMPLUG_A_VM_ID])
+		return -EPROTO;
+	vi->id = nla_get_u32(tb[MEMPLUG_A_VM_ID]);
+	if (tb[MEMPLUG_A_OWNER_PORTID])
+		vi->owner_portid = nla_get_u32(tb[MEMPLUG_A_OWNER_PORTID]);
+	if (tb[MEMPLUG_A_SLOT_BASE])
+		vi->range.slot_base = nla_get_u32(tb[MEMPLUG_A_SLOT_BASE]);
+	if (tb[MEMPLUG_A_SLOT_COUNT])
+		vi->range.slot_count = nla_get_u32(tb[MEMPLUG_A_SLOT_COUNT]);
+	vi->range.gpa_base = memplug_nl__u64(tb, MEMPLUG_A_GPA_BASE);
+	vi->range.gpa_size = memplug_nl__u64(tb, MEMPLUG_A_GPA_SIZE);
+	vi->range.hva_base = memplug_nl__u64(tb, MEMPLUG_A_HVA_BASE);
+	vi->range.hva_size = memplug_nl__u64(tb, MEMPLUG_A_HVA_SIZE);
+	vi->attached_ns = memplug_nl__u64(tb, MEMPLUG_A_TIMESTAMP_NS);
+
+	/* MEMPLUG_A_SLOT repeats: walk the payload, not tb[]. */
+	nla_for_each_attr(a, genlmsg_attrdata(gnlh, 0),
+			  genlmsg_attrlen(gnlh, 0), rem)
+		if (nla_type(a) == MEMPLUG_A_SLOT)
+			n++;
+	vi->slots = calloc(n ? n : 1, sizeof(*vi->slots));
+	if (!vi->slots)
+		return -ENOMEM;
+	nla_for_each_attr(a, genlmsg_attrdata(gnlh, 0),
+			  genlmsg_attrlen(gnlh, 0), rem) {
+		if (nla_type(a) != MEMPLUG_A_SLOT)
+			continue;
+		if (memplug_nl__parse_slot(a, &vi->slots[vi->nr_slots]))
+			return -EPROTO;
+		vi->nr_slots++;
+	}
+	return 0;
+}
+
+void memplug_nl__vm_info_free(struct memplug_vm_info *vi)
+{
+	free(vi->slots);
+	vi->slots = NULL;
+}
+
+static int memplug_nl__get_reply(struct nlmsghdr *nlh, void *arg)
+{
+	return memplug_nl__parse_vm(nlh, arg);
+}
+
+int memplug_nl__vm_get(struct genl_conn *c, uint32_t vm_id,
+		       struct memplug_vm_info *vi)
+{
+	struct nl_msg *msg = genl_conn__msg(c, MEMPLUG_CMD_VM_GET, 0);
+
+	memset(vi, 0, sizeof(*vi));
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm_id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return genl_conn__request(c, msg, memplug_nl__get_reply, vi);
+}
+
+struct memplug_nl_dump {
+	int (*cb)(struct memplug_vm_info *vi, void *arg);
+	void *arg;
+};
+
+static int memplug_nl__dump_one(struct nlmsghdr *nlh, void *arg)
+{
+	struct memplug_nl_dump *d = arg;
+	struct memplug_vm_info vi;
+	int err;
+
+	err = memplug_nl__parse_vm(nlh, &vi);
+	if (!err)
+		err = d->cb(&vi, d->arg);
+	memplug_nl__vm_info_free(&vi);
+	return err;
+}
+
+int memplug_nl__vm_dump(struct genl_conn *c,
+			int (*cb)(struct memplug_vm_info *vi, void *arg),
+			void *arg)
+{
+	struct nl_msg *msg = genl_conn__msg(c, MEMPLUG_CMD_VM_GET, NLM_F_DUMP);
+	struct memplug_nl_dump d = { .cb = cb, .arg = arg };
+
+	if (!msg)
+		return -ENOMEM;
+	return genl_conn__request(c, msg, memplug_nl__dump_one, &d);
+}

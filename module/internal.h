@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memplug.ko internals, grouped by the file that defines them.
+ *
+ * Lock order: memplug_vms_lock -> memplug_vm.lock -> kvm->slots_lock.
+ */
+#ifndef _MEMPLUG_INTERNAL_H
+#define _MEMPLUG_INTERNAL_H
+
+#include <linux/kvm_host.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <net/genetlink.h>
+#include <linux/memplug.h>
+
+struct memplug_vm {
+	u32 id;
+	u32 owner_portid;
+	struct kvm *kvm;
+	u32 slot_base;
+	u32 slot_count;
+	u64 gpa_base;
+	u64 gpa_size;
+	u64 hva_base;
+	u64 hva_size;
+	u64 attached_ns;
+	refcount_t ref;
+	/* Serializes batches against each other and against detach. */
+	struct mutex lock;
+	bool detached;			/* under @lock */
+	unsigned long *added;		/* under @lock, bit i: slot_base + i */
+};
+
+/* main.c */
+extern struct genl_family memplug_family;
+void memplug_nl_vm_event(struct memplug_vm *vm, u32 event, u32 reason,
+			 u32 nr_slots, u64 total_ns, u64 apply_ns);
+int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
+			u64 hva, u32 flags);
+
+/* vm.c */
+int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info);
+int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info);
+int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info);
+int memplug_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+struct memplug_vm *memplug_vm_get(u32 id);
+void memplug_vm_put(struct memplug_vm *vm);
+void memplug_vm_detach_owner(u32 portid);
+void memplug_vm_detach_all(void);
+
+/* slots.c */
+int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info);
+
+#endif

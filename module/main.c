@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memplug: apply KVM memslot changes for another process's VM.
+ *
+ * KVM refuses memslot ioctls from any process but the VM's creator.  This
+ * module lets a privileged helper (memplugd) that holds the VM fd turn it
+ * into a VM reference and apply memslot batches atomically over generic
+ * netlink.  The protocol is documented in uapi/linux/memplug.h.
+ *
+ * This file holds the family (policies, ops, events) and module init/exit;
+ * vm.c the attachments, slots.c the batches.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include "internal.h"
+
+/*
+ * Limits an attacker with CAP_NET_ADMIN could otherwise push into KVM's
+ * arithmetic: x86 guest-physical addresses have at most 52 bits.
+ */
+static struct netlink_range_validation memplug_addr_range = {
+	.min = 0,
+	.max = (1ULL << 52) - 1,
+};
+
+static struct netlink_range_validation memplug_size_range = {
+	.min = PAGE_SIZE,
+	.max = 1ULL << 52,
+};
+
+static struct netlink_range_validation memplug_slot_size_range = {
+	.min = 0,
+	.max = 1ULL << 52,
+};
+
+static const struct nla_policy memplug_slot_policy[MEMPLUG_SLOT_A_MAX + 1] = {
+	[MEMPLUG_SLOT_A_ID]	= NLA_POLICY_MAX(NLA_U32, MEMPLUG_SLOTS_MAX - 1),
+	[MEMPLUG_SLOT_A_GPA]	= NLA_POLICY_FULL_RANGE(NLA_U64, &memplug_addr_range),
+	[MEMPLUG_SLOT_A_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &memplug_slot_size_range),
+	[MEMPLUG_SLOT_A_HVA]	= { .type = NLA_U64 },
+	[MEMPLUG_SLOT_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32, __MEMPLUG_SLOT_F_ALL),
+};
+
+static const struct nla_policy memplug_attach_policy[MEMPLUG_A_HVA_SIZE + 1] = {
+	[MEMPLUG_A_VM_FD]	= { .type = NLA_U32 },
+	[MEMPLUG_A_SLOT_BASE]	= NLA_POLICY_MAX(NLA_U32, MEMPLUG_SLOTS_MAX - 1),
+	[MEMPLUG_A_SLOT_COUNT]	= NLA_POLICY_RANGE(NLA_U32, 1, MEMPLUG_SLOTS_MAX),
+	[MEMPLUG_A_GPA_BASE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &memplug_addr_range),
+	[MEMPLUG_A_GPA_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &memplug_size_range),
+	[MEMPLUG_A_HVA_BASE]	= { .type = NLA_U64 },
+	[MEMPLUG_A_HVA_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &memplug_size_range),
+};
+
+static const struct nla_policy memplug_vm_id_policy[MEMPLUG_A_VM_ID + 1] = {
+	[MEMPLUG_A_VM_ID]	= { .type = NLA_U32 },
+};
+
+static const struct nla_policy memplug_apply_policy[MEMPLUG_A_SLOT + 1] = {
+	[MEMPLUG_A_VM_ID]	= { .type = NLA_U32 },
+	[MEMPLUG_A_SLOT]	= NLA_POLICY_NESTED(memplug_slot_policy),
+};
+
+/*
+ * parallel_ops: no genl_mutex around the handlers.  The hotplug relay of
+ * memplugd's issue will make a request wait for the owner's reply; with the
+ * global genl lock held that would stall every other family.
+ */
+static const struct genl_ops memplug_ops[] = {
+	{
+		.cmd		= MEMPLUG_CMD_VM_ATTACH,
+		.doit		= memplug_nl_vm_attach_doit,
+		.policy		= memplug_attach_policy,
+		.maxattr	= ARRAY_SIZE(memplug_attach_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_VM_DETACH,
+		.doit		= memplug_nl_vm_detach_doit,
+		.policy		= memplug_vm_id_policy,
+		.maxattr	= ARRAY_SIZE(memplug_vm_id_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_SLOTS_APPLY,
+		.doit		= memplug_nl_slots_apply_doit,
+		.policy		= memplug_apply_policy,
+		.maxattr	= ARRAY_SIZE(memplug_apply_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_VM_GET,
+		.doit		= memplug_nl_vm_get_doit,
+		.dumpit		= memplug_nl_vm_get_dumpit,
+		.policy		= memplug_vm_id_policy,
+		.maxattr	= ARRAY_SIZE(memplug_vm_id_policy) - 1,
+	},
+};
+
+enum memplug_mcgrp {
+	MEMPLUG_MCGRP_EVENTS_IDX,
+};
+
+static const struct genl_multicast_group memplug_mcgrps[] = {
+	[MEMPLUG_MCGRP_EVENTS_IDX] = { .name = MEMPLUG_MCGRP_EVENTS },
+};
+
+struct genl_family memplug_family __ro_after_init = {
+	.name		= MEMPLUG_GENL_NAME,
+	.version	= MEMPLUG_GENL_VERSION,
+	.maxattr	= MEMPLUG_A_MAX,
+	.module		= THIS_MODULE,
+	.ops		= memplug_ops,
+	.n_ops		= ARRAY_SIZE(memplug_ops),
+	.mcgrps		= memplug_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(memplug_mcgrps),
+	/* Strict validation and mandatory policies for every command. */
+	.resv_start_op	= __MEMPLUG_CMD_MAX,
+	.parallel_ops	= true,
+};
+
+/* Cleared before the family goes away so that teardown sends no events. */
+static bool memplug_events_on;
+
+int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
+			u64 hva, u32 flags)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, MEMPLUG_A_SLOT);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, MEMPLUG_SLOT_A_ID, id) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_SLOT_A_GPA, gpa, MEMPLUG_SLOT_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_SLOT_A_SIZE, size,
+			      MEMPLUG_SLOT_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_SLOT_A_HVA, hva, MEMPLUG_SLOT_A_PAD) ||
+	    nla_put_u32(skb, MEMPLUG_SLOT_A_FLAGS, flags)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * Events are best effort: a monitor that cannot keep up loses them (its
+ * socket reports ENOBUFS), the operation itself never fails because of one.
+ */
+void memplug_nl_vm_event(struct memplug_vm *vm, u32 event, u32 reason,
+			 u32 nr_slots, u64 total_ns, u64 apply_ns)
+{
+	u64 now = ktime_get_ns();
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!READ_ONCE(memplug_events_on) ||
+	    !genl_has_listeners(&memplug_family, &init_net,
+				MEMPLUG_MCGRP_EVENTS_IDX))
+		return;
+
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &memplug_family, 0, MEMPLUG_CMD_VM_EVENT);
+	if (!hdr)
+		goto err;
+	if (nla_put_u32(skb, MEMPLUG_A_EVENT, event) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, now, MEMPLUG_A_PAD) ||
+	    nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id) ||
+	    nla_put_u32(skb, MEMPLUG_A_OWNER_PORTID, vm->owner_portid) ||
+	    nla_put_u32(skb, MEMPLUG_A_NR_SLOTS, nr_slots))
+		goto err;
+	if (event == MEMPLUG_EVENT_DETACHED &&
+	    nla_put_u32(skb, MEMPLUG_A_DETACH_REASON, reason))
+		goto err;
+	if (event == MEMPLUG_EVENT_SLOTS_APPLIED &&
+	    (nla_put_u64_64bit(skb, MEMPLUG_A_TIME_TOTAL_NS, total_ns,
+			       MEMPLUG_A_PAD) ||
+	     nla_put_u64_64bit(skb, MEMPLUG_A_TIME_APPLY_NS, apply_ns,
+			       MEMPLUG_A_PAD)))
+		goto err;
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&memplug_family, skb, 0, MEMPLUG_MCGRP_EVENTS_IDX,
+			  GFP_KERNEL);
+	return;
+err:
+	nlmsg_free(skb);
+}
+
+/*
+ * The owner's socket went away (close, or its process died): detach its
+ * VMs.  netlink_release() calls this chain in process context, so we may
+ * sleep on KVM's slots_lock.
+ */
+static int memplug_netlink_notify(struct notifier_block *nb,
+				  unsigned long state, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net) || !n->portid)
+		return NOTIFY_DONE;
+	memplug_vm_detach_owner(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block memplug_netlink_nb = {
+	.notifier_call = memplug_netlink_notify,
+};
+
+static int __init memplug_init(void)
+{
+	int err;
+
+	/* ORDER: the notifier first, so that no owner can close unseen. */
+	err = netlink_register_notifier(&memplug_netlink_nb);
+	if (err)
+		return err;
+	err = genl_register_family(&memplug_family);
+	if (err) {
+		netlink_unregister_notifier(&memplug_netlink_nb);
+		return err;
+	}
+	WRITE_ONCE(memplug_events_on, true);
+	return 0;
+}
+
+static void __exit memplug_exit(void)
+{
+	WRITE_ONCE(memplug_events_on, false);
+	/* Waits for handlers in flight; afterwards nobody can attach. */
+	genl_unregister_family(&memplug_family);
+	netlink_unregister_notifier(&memplug_netlink_nb);
+	memplug_vm_detach_all();
+}
+
+module_init(memplug_init);
+module_exit(memplug_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Apply KVM memslot batches for another process's VM");
+MODULE_ALIAS_GENL_FAMILY(MEMPLUG_GENL_NAME);

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SLOTS_APPLY: one atomic batch of memslot creations and deletions.
+ *
+ * The exported __kvm_set_memory_region() skips the ioctl path's checks on
+ * slot ids and has no notion of the ranges an owner registered, so every
+ * entry is checked here before anything is touched; KVM can then only fail
+ * on resources (memory), and those failures are rolled back.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/sort.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+enum memplug_op {
+	MEMPLUG_OP_CREATE,
+	MEMPLUG_OP_DELETE,
+	MEMPLUG_OP_FLAGS,
+};
+
+struct memplug_entry {
+	u32 id;
+	u32 flags;
+	u64 gpa;
+	u64 size;
+	u64 hva;
+	enum memplug_op op;
+	const struct nlattr *nla;	/* for extack */
+	/* The slot before the batch (DELETE, FLAGS): what rollback restores. */
+	u64 old_gpa;
+	u64 old_size;
+	u64 old_hva;
+	u32 old_flags;
+};
+
+struct memplug_batch {
+	struct memplug_entry *e;
+	u32 n;
+	unsigned long *ids;		/* ids in the batch, bit i: base + i */
+	unsigned long *deleted;		/* ids the batch deletes */
+	u64 t_parse, t_lock, t_check, t_apply;
+};
+
+static bool memplug_in(u64 addr, u64 size, u64 base, u64 limit)
+{
+	return addr >= base && addr + size >= addr &&
+	       addr + size <= base + limit;
+}
+
+static int memplug_parse_entry(struct memplug_vm *vm, struct memplug_entry *e,
+			       const struct nlattr *nla,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[MEMPLUG_SLOT_A_MAX + 1];
+	int err;
+
+	/* The family's policy already validated this nest; parse it again. */
+	err = nla_parse_nested(tb, MEMPLUG_SLOT_A_MAX, nla, NULL, extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_ID) ||
+	    NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_SIZE))
+		return -EINVAL;
+	e->nla = nla;
+	e->id = nla_get_u32(tb[MEMPLUG_SLOT_A_ID]);
+	e->size = nla_get_u64(tb[MEMPLUG_SLOT_A_SIZE]);
+	if (e->id < vm->slot_base || e->id - vm->slot_base >= vm->slot_count) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_ID],
+				    "slot id outside the VM's slot id range");
+		return -ERANGE;
+	}
+	if (!e->size) {
+		e->op = MEMPLUG_OP_DELETE;
+		return 0;
+	}
+	e->op = MEMPLUG_OP_CREATE;
+	if (NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_GPA) ||
+	    NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_HVA))
+		return -EINVAL;
+	e->gpa = nla_get_u64(tb[MEMPLUG_SLOT_A_GPA]);
+	e->hva = nla_get_u64(tb[MEMPLUG_SLOT_A_HVA]);
+	if (tb[MEMPLUG_SLOT_A_FLAGS])
+		e->flags = nla_get_u32(tb[MEMPLUG_SLOT_A_FLAGS]);
+	if (!PAGE_ALIGNED(e->size)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_SIZE],
+				    "slot size is not page aligned");
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(e->gpa)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_GPA],
+				    "slot GPA is not page aligned");
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(e->hva)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_HVA],
+				    "slot HVA is not page aligned");
+		return -EINVAL;
+	}
+	if (!memplug_in(e->gpa, e->size, vm->gpa_base, vm->gpa_size)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_GPA],
+				    "slot outside the VM's GPA range");
+		return -ERANGE;
+	}
+	if (!memplug_in(e->hva, e->size, vm->hva_base, vm->hva_size)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_HVA],
+				    "slot memory outside the VM's HVA range");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int memplug_cmp_gpa(const void *a, const void *b)
+{
+	const struct memplug_entry *x = *(const struct memplug_entry **)a;
+	const struct memplug_entry *y = *(const struct memplug_entry **)b;
+
+	if (x->gpa != y->gpa)
+		return x->gpa < y->gpa ? -1 : 1;
+	return 0;
+}
+
+/* Two slots created by the same batch must not overlap: sort by GPA. */
+static int memplug_check_batch_overlap(struct memplug_batch *b,
+				       struct netlink_ext_ack *extack)
+{
+	struct memplug_entry **v;
+	u32 i, n = 0;
+	int err = 0;
+
+	v = kvmalloc_array(b->n, sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < b->n; i++)
+		if (b->e[i].op == MEMPLUG_OP_CREATE)
+			v[n++] = &b->e[i];
+	sort(v, n, sizeof(*v), memplug_cmp_gpa, NULL);
+	for (i = 1; i < n; i++) {
+		if (v[i - 1]->gpa + v[i - 1]->size > v[i]->gpa) {
+			/* Blame the later entry of the two in the request. */
+			const struct nlattr *bad = v[i]->nla > v[i - 1]->nla ?
+						   v[i]->nla : v[i - 1]->nla;
+
+			NL_SET_ERR_MSG_ATTR(extack, bad,
+					    "slot overlaps another slot of the batch");
+			err = -EEXIST;
+			break;
+		}
+	}
+	kvfree(v);
+	return err;
+}
+
+/* Everything that needs no lock: attributes, ranges, duplicates. */
+static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
+			       struct genl_info *info)
+{
+	const struct nlattr *nla;
+	u32 n = 0, i = 0;
+	int rem, err;
+
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem)
+		if (nla_type(nla) == MEMPLUG_A_SLOT)
+			n++;
+	if (!n) {
+		NL_SET_ERR_MSG_MOD(info->extack, "the batch has no slots");
+		return -EINVAL;
+	}
+	if (n > MEMPLUG_BATCH_MAX) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "the batch has more than MEMPLUG_BATCH_MAX slots");
+		return -E2BIG;
+	}
+	b->e = kvcalloc(n, sizeof(*b->e), GFP_KERNEL);
+	b->ids = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
+	b->deleted = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
+	if (!b->e || !b->ids || !b->deleted)
+		return -ENOMEM;
+
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
+		struct memplug_entry *e = &b->e[i];
+
+		if (nla_type(nla) != MEMPLUG_A_SLOT)
+			continue;
+		err = memplug_parse_entry(vm, e, nla, info->extack);
+		if (err)
+			return err;
+		if (test_and_set_bit(e->id - vm->slot_base, b->ids)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "slot id appears twice in the batch");
+			return -EINVAL;
+		}
+		if (e->op == MEMPLUG_OP_DELETE)
+			set_bit(e->id - vm->slot_base, b->deleted);
+		i++;
+	}
+	b->n = n;
+	return memplug_check_batch_overlap(b, info->extack);
+}
+
+/* Checks against the VM's current slots; kvm->slots_lock held. */
+static int memplug_batch_check(struct memplug_vm *vm, struct memplug_batch *b,
+			       struct netlink_ext_ack *extack)
+{
+	struct kvm_memslots *slots = __kvm_memslots(vm->kvm, 0);
+	struct kvm_memslot_iter iter;
+	struct kvm_memory_slot *old;
+	u32 i;
+
+	for (i = 0; i < b->n; i++) {
+		struct memplug_entry *e = &b->e[i];
+		bool ours = test_bit(e->id - vm->slot_base, vm->added);
+
+		old = id_to_memslot(slots, e->id);
+		if (old && !old->npages)
+			old = NULL;
+		if (old) {
+			e->old_gpa = (u64)old->base_gfn << PAGE_SHIFT;
+			e->old_size = (u64)old->npages << PAGE_SHIFT;
+			e->old_hva = old->userspace_addr;
+			e->old_flags = old->flags;
+		}
+		if (e->op == MEMPLUG_OP_DELETE) {
+			if (!old) {
+				NL_SET_ERR_MSG_ATTR(extack, e->nla,
+						    "cannot delete a slot that does not exist");
+				return -ENOENT;
+			}
+			if (!ours) {
+				NL_SET_ERR_MSG_ATTR(extack, e->nla,
+						    "slot was not created through memplug");
+				return -EPERM;
+			}
+			continue;
+		}
+		if (old) {
+			/* Same place and memory: a flags-only change. */
+			if (!ours || e->old_gpa != e->gpa ||
+			    e->old_size != e->size || e->old_hva != e->hva) {
+				NL_SET_ERR_MSG_ATTR(extack, e->nla,
+						    "slot id is in use; delete it first");
+				return -EEXIST;
+			}
+			if ((e->old_flags ^ e->flags) & MEMPLUG_SLOT_F_READONLY) {
+				NL_SET_ERR_MSG_ATTR(extack, e->nla,
+						    "cannot change READONLY of an existing slot");
+				return -EINVAL;
+			}
+			e->op = MEMPLUG_OP_FLAGS;
+			continue;
+		}
+		kvm_for_each_memslot_in_gfn_range(&iter, slots,
+						  e->gpa >> PAGE_SHIFT,
+						  (e->gpa + e->size) >> PAGE_SHIFT) {
+			u32 id = iter.slot->id;
+
+			/* A slot this batch deletes frees its range. */
+			if (id >= vm->slot_base &&
+			    id - vm->slot_base < vm->slot_count &&
+			    test_bit(id - vm->slot_base, b->deleted))
+				continue;
+			NL_SET_ERR_MSG_ATTR(extack, e->nla,
+					    "slot overlaps an existing memslot of the VM");
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+static int memplug_set(struct kvm *kvm, u32 id, u64 gpa, u64 size, u64 hva,
+		       u32 flags)
+{
+	struct kvm_userspace_memory_region mem = {
+		.slot = id,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = hva,
+	};
+
+	return __kvm_set_memory_region(kvm, &mem);
+}
+
+static int memplug_entry_do(struct memplug_vm *vm, struct memplug_entry *e)
+{
+	switch (e->op) {
+	case MEMPLUG_OP_DELETE:
+		return memplug_set(vm->kvm, e->id, 0, 0, 0, 0);
+	default:
+		return memplug_set(vm->kvm, e->id, e->gpa, e->size, e->hva,
+				   e->flags);
+	}
+}
+
+static int memplug_entry_undo(struct memplug_vm *vm, struct memplug_entry *e)
+{
+	switch (e->op) {
+	case MEMPLUG_OP_CREATE:
+		return memplug_set(vm->kvm, e->id, 0, 0, 0, 0);
+	default:
+		/* A recreated slot loses its dirty log: KVM keeps none. */
+		return memplug_set(vm->kvm, e->id, e->old_gpa, e->old_size,
+				   e->old_hva, e->old_flags);
+	}
+}
+
+/* kvm->slots_lock held.  Returns 0 or the failing entry's -errno. */
+static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
+			       struct netlink_ext_ack *extack)
+{
+	u32 i, j;
+	int err;
+
+	for (i = 0; i < b->n; i++) {
+		err = memplug_entry_do(vm, &b->e[i]);
+		if (err)
+			break;
+	}
+	if (i == b->n) {
+		for (i = 0; i < b->n; i++) {
+			if (b->e[i].op == MEMPLUG_OP_DELETE)
+				clear_bit(b->e[i].id - vm->slot_base,
+					  vm->added);
+			else
+				set_bit(b->e[i].id - vm->slot_base, vm->added);
+		}
+		return 0;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, b->e[i].nla,
+			    "KVM rejected this slot; the batch was rolled back");
+	for (j = i; j-- > 0;) {
+		int uerr = memplug_entry_undo(vm, &b->e[j]);
+
+		/* Only an allocation failure can get here; say so loudly. */
+		if (uerr)
+			pr_err("VM %u: rollback of slot %u failed: %d\n",
+			       vm->id, b->e[j].id, uerr);
+	}
+	return err;
+}
+
+static int memplug_apply_reply(struct genl_info *info, struct memplug_vm *vm,
+			       struct memplug_batch *b, u64 total)
+{
+	struct sk_buff *reply;
+	void *hdr;
+
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &memplug_family, 0,
+				MEMPLUG_CMD_SLOTS_APPLY);
+	if (!hdr ||
+	    nla_put_u32(reply, MEMPLUG_A_VM_ID, vm->id) ||
+	    nla_put_u32(reply, MEMPLUG_A_NR_SLOTS, b->n) ||
+	    nla_put_u64_64bit(reply, MEMPLUG_A_TIME_TOTAL_NS, total,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(reply, MEMPLUG_A_TIME_PARSE_NS, b->t_parse,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(reply, MEMPLUG_A_TIME_LOCK_NS, b->t_lock,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(reply, MEMPLUG_A_TIME_CHECK_NS, b->t_check,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(reply, MEMPLUG_A_TIME_APPLY_NS, b->t_apply,
+			      MEMPLUG_A_PAD)) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
+int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u64 t0 = ktime_get_ns(), t1, t2, t3;
+	struct memplug_batch b = { };
+	struct memplug_vm *vm;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_ID))
+		return -EINVAL;
+	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
+	if (!vm) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "no VM attached with this id");
+		return -ENOENT;
+	}
+	if (vm->owner_portid != info->snd_portid) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "only the VM's owner may apply slots");
+		err = -EPERM;
+		goto out;
+	}
+
+	err = memplug_batch_parse(vm, &b, info);
+	if (err)
+		goto out;
+
+	t1 = ktime_get_ns();
+	mutex_lock(&vm->lock);
+	if (vm->detached) {
+		mutex_unlock(&vm->lock);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "the VM was detached");
+		err = -ENOENT;
+		goto out;
+	}
+	mutex_lock(&vm->kvm->slots_lock);
+	t2 = ktime_get_ns();
+	err = memplug_batch_check(vm, &b, info->extack);
+	t3 = ktime_get_ns();
+	if (!err)
+		err = memplug_batch_apply(vm, &b, info->extack);
+	mutex_unlock(&vm->kvm->slots_lock);
+	mutex_unlock(&vm->lock);
+
+	b.t_parse = t1 - t0;
+	b.t_lock = t2 - t1;
+	b.t_check = t3 - t2;
+	b.t_apply = ktime_get_ns() - t3;
+	if (!err) {
+		u64 total = ktime_get_ns() - t0;
+
+		memplug_nl_vm_event(vm, MEMPLUG_EVENT_SLOTS_APPLIED, 0, b.n,
+				    total, b.t_apply);
+		err = memplug_apply_reply(info, vm, &b, total);
+	}
+out:
+	kvfree(b.e);
+	bitmap_free(b.ids);
+	bitmap_free(b.deleted);
+	memplug_vm_put(vm);
+	return err;
+}

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attachments: a KVM VM reference, the ranges its owner may touch and the
+ * slots it created.  VM_ATTACH, VM_DETACH, VM_GET and the teardown paths.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/file.h>
+#include <linux/idr.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+static DEFINE_MUTEX(memplug_vms_lock);
+static DEFINE_IDR(memplug_vms);		/* under memplug_vms_lock */
+static unsigned int memplug_nr_vms;	/* under memplug_vms_lock */
+
+struct memplug_vm *memplug_vm_get(u32 id)
+{
+	struct memplug_vm *vm;
+
+	mutex_lock(&memplug_vms_lock);
+	vm = idr_find(&memplug_vms, id);
+	if (vm)
+		refcount_inc(&vm->ref);
+	mutex_unlock(&memplug_vms_lock);
+	return vm;
+}
+
+/*
+ * The last put may drop the last KVM reference too (the VMM exited first);
+ * KVM then destroys the VM here, which is fine in process context.
+ */
+void memplug_vm_put(struct memplug_vm *vm)
+{
+	if (!refcount_dec_and_test(&vm->ref))
+		return;
+	kvm_put_kvm(vm->kvm);
+	bitmap_free(vm->added);
+	kfree(vm);
+}
+
+/* Removes the slots this attachment created.  Returns how many. */
+static u32 memplug_vm_remove_slots(struct memplug_vm *vm)
+{
+	struct kvm *kvm = vm->kvm;
+	unsigned int bit;
+	u32 removed = 0;
+
+	mutex_lock(&kvm->slots_lock);
+	for_each_set_bit(bit, vm->added, vm->slot_count) {
+		struct kvm_userspace_memory_region mem = {
+			.slot = vm->slot_base + bit,
+		};
+		int err;
+
+		if (!id_to_memslot(__kvm_memslots(kvm, 0), mem.slot))
+			continue;
+		err = __kvm_set_memory_region(kvm, &mem);
+		if (err)
+			pr_err("VM %u: cannot remove slot %u: %d\n",
+			       vm->id, mem.slot, err);
+		else
+			removed++;
+	}
+	mutex_unlock(&kvm->slots_lock);
+	bitmap_zero(vm->added, vm->slot_count);
+	return removed;
+}
+
+/* @vm is already out of the idr; this drops the idr's reference. */
+static void memplug_vm_detach(struct memplug_vm *vm, u32 reason)
+{
+	u32 removed;
+
+	mutex_lock(&vm->lock);
+	vm->detached = true;
+	removed = memplug_vm_remove_slots(vm);
+	mutex_unlock(&vm->lock);
+	memplug_nl_vm_event(vm, MEMPLUG_EVENT_DETACHED, reason, removed, 0, 0);
+	memplug_vm_put(vm);
+}
+
+static struct memplug_vm *memplug_vm_unlink(struct memplug_vm *vm)
+{
+	idr_remove(&memplug_vms, vm->id);
+	memplug_nr_vms--;
+	return vm;
+}
+
+void memplug_vm_detach_owner(u32 portid)
+{
+	struct memplug_vm *vm;
+	int id;
+
+	for (;;) {
+		mutex_lock(&memplug_vms_lock);
+		idr_for_each_entry(&memplug_vms, vm, id)
+			if (vm->owner_portid == portid)
+				break;
+		if (vm)
+			memplug_vm_unlink(vm);
+		mutex_unlock(&memplug_vms_lock);
+		if (!vm)
+			return;
+		memplug_vm_detach(vm, MEMPLUG_DETACH_OWNER_CLOSED);
+	}
+}
+
+void memplug_vm_detach_all(void)
+{
+	struct memplug_vm *vm;
+	int id;
+
+	for (;;) {
+		id = 0;
+		mutex_lock(&memplug_vms_lock);
+		vm = idr_get_next(&memplug_vms, &id);
+		if (vm)
+			memplug_vm_unlink(vm);
+		mutex_unlock(&memplug_vms_lock);
+		if (!vm)
+			break;
+		memplug_vm_detach(vm, MEMPLUG_DETACH_UNLOAD);
+	}
+	idr_destroy(&memplug_vms);
+}
+
+static bool memplug_range_ok(u64 base, u64 size, u64 limit)
+{
+	return base + size >= base && base + size <= limit;
+}
+
+/* Checks everything that needs no VM; 0 or -errno with extack set. */
+static int memplug_attach_check(struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	u32 base, count;
+
+	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_FD) ||
+	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_SLOT_BASE) ||
+	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_SLOT_COUNT) ||
+	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_GPA_BASE) ||
+	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_GPA_SIZE) ||
+	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_HVA_BASE) ||
+	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_HVA_SIZE))
+		return -EINVAL;
+
+	base = nla_get_u32(tb[MEMPLUG_A_SLOT_BASE]);
+	count = nla_get_u32(tb[MEMPLUG_A_SLOT_COUNT]);
+	/* Ids at or above KVM_USER_MEM_SLOTS are KVM's private slots. */
+	if (base + count > KVM_USER_MEM_SLOTS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_SLOT_COUNT],
+				    "slot id range ends beyond KVM's user memslots");
+		return -ERANGE;
+	}
+	if (!PAGE_ALIGNED(nla_get_u64(tb[MEMPLUG_A_GPA_BASE]))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_GPA_BASE],
+				    "GPA base is not page aligned");
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_GPA_SIZE],
+				    "GPA size is not page aligned");
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(nla_get_u64(tb[MEMPLUG_A_HVA_BASE]))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_HVA_BASE],
+				    "HVA base is not page aligned");
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(nla_get_u64(tb[MEMPLUG_A_HVA_SIZE]))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_HVA_SIZE],
+				    "HVA size is not page aligned");
+		return -EINVAL;
+	}
+	if (!memplug_range_ok(nla_get_u64(tb[MEMPLUG_A_GPA_BASE]),
+			      nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]), 1ULL << 52)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_GPA_SIZE],
+				    "GPA range ends beyond 2^52");
+		return -ERANGE;
+	}
+	if (!memplug_range_ok(nla_get_u64(tb[MEMPLUG_A_HVA_BASE]),
+			      nla_get_u64(tb[MEMPLUG_A_HVA_SIZE]),
+			      TASK_SIZE_MAX)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_HVA_SIZE],
+				    "HVA range ends beyond user space");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static struct memplug_vm *memplug_vm_alloc(struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct memplug_vm *vm;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	if (!vm)
+		return NULL;
+	vm->slot_base = nla_get_u32(tb[MEMPLUG_A_SLOT_BASE]);
+	vm->slot_count = nla_get_u32(tb[MEMPLUG_A_SLOT_COUNT]);
+	vm->added = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
+	if (!vm->added) {
+		kfree(vm);
+		return NULL;
+	}
+	vm->gpa_base = nla_get_u64(tb[MEMPLUG_A_GPA_BASE]);
+	vm->gpa_size = nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]);
+	vm->hva_base = nla_get_u64(tb[MEMPLUG_A_HVA_BASE]);
+	vm->hva_size = nla_get_u64(tb[MEMPLUG_A_HVA_SIZE]);
+	vm->owner_portid = info->snd_portid;
+	mutex_init(&vm->lock);
+	refcount_set(&vm->ref, 1);
+	return vm;
+}
+
+/*
+ * The owner cannot close its socket while this runs: netlink delivers the
+ * request synchronously inside the owner's sendmsg(), which holds a file
+ * reference.  So the URELEASE notifier always sees the attachment.
+ */
+int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct memplug_vm *vm, *other;
+	struct sk_buff *reply;
+	struct fd f;
+	void *hdr;
+	int err, id;
+
+	err = memplug_attach_check(info);
+	if (err)
+		return err;
+	vm = memplug_vm_alloc(info);
+	if (!vm)
+		return -ENOMEM;
+
+	/* The fd is looked up in the caller's fd table, i.e. the owner's. */
+	f = fdget(nla_get_u32(info->attrs[MEMPLUG_A_VM_FD]));
+	if (!f.file) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_FD],
+				    "not an open file descriptor");
+		err = -EBADF;
+		goto err_free;
+	}
+	if (!file_is_kvm(f.file)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_FD],
+				    "not a KVM VM file descriptor");
+		err = -EINVAL;
+		fdput(f);
+		goto err_free;
+	}
+	vm->kvm = f.file->private_data;
+	kvm_get_kvm(vm->kvm);
+	fdput(f);
+
+	mutex_lock(&memplug_vms_lock);
+	idr_for_each_entry(&memplug_vms, other, id) {
+		if (other->kvm == vm->kvm) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[MEMPLUG_A_VM_FD],
+					    "this VM is already attached");
+			err = -EBUSY;
+			goto err_unlock;
+		}
+	}
+	if (memplug_nr_vms >= MEMPLUG_VMS_MAX) {
+		NL_SET_ERR_MSG_MOD(info->extack, "too many attached VMs");
+		err = -ENOSPC;
+		goto err_unlock;
+	}
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply) {
+		err = -ENOMEM;
+		goto err_unlock;
+	}
+	id = idr_alloc(&memplug_vms, vm, 1, 0, GFP_KERNEL);
+	if (id < 0) {
+		nlmsg_free(reply);
+		err = id;
+		goto err_unlock;
+	}
+	vm->id = id;
+	vm->attached_ns = ktime_get_ns();
+	memplug_nr_vms++;
+	mutex_unlock(&memplug_vms_lock);
+
+	memplug_nl_vm_event(vm, MEMPLUG_EVENT_ATTACHED, 0, 0, 0, 0);
+
+	/* vm stays valid: only this owner's socket can detach it. */
+	hdr = genlmsg_put_reply(reply, info, &memplug_family, 0,
+				MEMPLUG_CMD_VM_ATTACH);
+	if (!hdr || nla_put_u32(reply, MEMPLUG_A_VM_ID, id)) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+err_unlock:
+	mutex_unlock(&memplug_vms_lock);
+	kvm_put_kvm(vm->kvm);
+err_free:
+	bitmap_free(vm->added);
+	kfree(vm);
+	return err;
+}
+
+int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct memplug_vm *vm;
+	u32 id;
+
+	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_ID))
+		return -EINVAL;
+	id = nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]);
+
+	mutex_lock(&memplug_vms_lock);
+	vm = idr_find(&memplug_vms, id);
+	if (!vm) {
+		mutex_unlock(&memplug_vms_lock);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "no VM attached with this id");
+		return -ENOENT;
+	}
+	if (vm->owner_portid != info->snd_portid) {
+		mutex_unlock(&memplug_vms_lock);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "only the VM's owner may detach it");
+		return -EPERM;
+	}
+	memplug_vm_unlink(vm);
+	mutex_unlock(&memplug_vms_lock);
+	memplug_vm_detach(vm, MEMPLUG_DETACH_REQUEST);
+	return 0;
+}
+
+/* One VM_GET message; the KVM slots in the id range are read under its lock. */
+static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
+			   u32 portid, u32 seq, int flags)
+{
+	struct kvm_memory_slot *slot;
+	struct kvm_memslots *slots;
+	struct nlattr *nr_attr;
+	u32 i, nr = 0;
+	void *hdr;
+	int err = -EMSGSIZE;
+
+	hdr = genlmsg_put(skb, portid, seq, &memplug_family, flags,
+			  MEMPLUG_CMD_VM_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id) ||
+	    nla_put_u32(skb, MEMPLUG_A_OWNER_PORTID, vm->owner_portid) ||
+	    nla_put_u32(skb, MEMPLUG_A_SLOT_BASE, vm->slot_base) ||
+	    nla_put_u32(skb, MEMPLUG_A_SLOT_COUNT, vm->slot_count) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_GPA_BASE, vm->gpa_base,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_GPA_SIZE, vm->gpa_size,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_HVA_BASE, vm->hva_base,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_HVA_SIZE, vm->hva_size,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, vm->attached_ns,
+			      MEMPLUG_A_PAD))
+		goto cancel;
+	/* Filled in below, once the slots are counted. */
+	nr_attr = nla_reserve(skb, MEMPLUG_A_NR_SLOTS, sizeof(u32));
+	if (!nr_attr)
+		goto cancel;
+
+	mutex_lock(&vm->kvm->slots_lock);
+	slots = __kvm_memslots(vm->kvm, 0);
+	for (i = 0; i < vm->slot_count; i++) {
+		slot = id_to_memslot(slots, vm->slot_base + i);
+		if (!slot || !slot->npages)
+			continue;
+		if (memplug_nl_put_slot(skb, slot->id,
+					(u64)slot->base_gfn << PAGE_SHIFT,
+					(u64)slot->npages << PAGE_SHIFT,
+					slot->userspace_addr, slot->flags)) {
+			mutex_unlock(&vm->kvm->slots_lock);
+			goto cancel;
+		}
+		nr++;
+	}
+	mutex_unlock(&vm->kvm->slots_lock);
+	*(u32 *)nla_data(nr_attr) = nr;
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return err;
+}
+
+int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct memplug_vm *vm;
+	struct sk_buff *reply;
+	size_t size = NLMSG_GOODSIZE;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_ID))
+		return -EINVAL;
+	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
+	if (!vm) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "no VM attached with this id");
+		return -ENOENT;
+	}
+	/* Every slot nest takes 64 bytes; retry once with room for all. */
+	for (;;) {
+		reply = genlmsg_new(size, GFP_KERNEL);
+		if (!reply) {
+			err = -ENOMEM;
+			break;
+		}
+		err = memplug_vm_fill(reply, vm, info->snd_portid,
+				      info->snd_seq, 0);
+		if (!err) {
+			err = genlmsg_reply(reply, info);
+			break;
+		}
+		nlmsg_free(reply);
+		if (size != NLMSG_GOODSIZE) {
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "VM state does not fit a message");
+			break;
+		}
+		size = 512 + (size_t)vm->slot_count * 64;
+	}
+	memplug_vm_put(vm);
+	return err;
+}
+
+/* cb->args[0]: the next VM id to dump. */
+int memplug_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct memplug_vm *vm;
+	int id = cb->args[0];
+	int err;
+
+	for (;;) {
+		mutex_lock(&memplug_vms_lock);
+		vm = idr_get_next(&memplug_vms, &id);
+		if (vm)
+			refcount_inc(&vm->ref);
+		mutex_unlock(&memplug_vms_lock);
+		if (!vm)
+			break;
+		err = memplug_vm_fill(skb, vm, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		memplug_vm_put(vm);
+		if (err) {
+			/* A VM too big for an empty skb would loop forever. */
+			if (!skb->len) {
+				NL_SET_ERR_MSG_MOD(cb->extack,
+						   "VM state does not fit a message");
+				return err;
+			}
+			break;
+		}
+		id++;
+	}
+	cb->args[0] = id;
+	return skb->len;
+}

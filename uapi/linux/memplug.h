@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * memplug: apply KVM memslot changes for another process's VM, in atomic
+ * batches, over generic netlink.
+ *
+ * This header is the only definition of the protocol: memplug.ko, memplugd,
+ * memplugctl, memplug-bench and the selftests all include it, and
+ * uapi/memplug.yaml describes the same family for tools/net/ynl/cli.py.
+ *
+ * Documentation
+ * =============
+ *
+ * Family "memplug", version MEMPLUG_GENL_VERSION, multicast group "events".
+ * All u64 attributes are 64-bit aligned with MEMPLUG_A_PAD /
+ * MEMPLUG_SLOT_A_PAD.  Every rejection carries an extack message; when one
+ * attribute is at fault the extack points at it.
+ *
+ * MEMPLUG_CMD_VM_ATTACH (CAP_NET_ADMIN)
+ * -------------------------------------
+ *
+ * Turns a KVM VM fd of the caller into a VM reference held by the module.
+ * The caller's netlink port becomes the owner: only it may apply slots and
+ * detach, and when its socket closes the VM is detached automatically.
+ *
+ *    MEMPLUG_A_VM_FD: u32, a KVM VM fd in the caller's fd table
+ *    MEMPLUG_A_SLOT_BASE: u32, first memslot id the owner may use
+ *    MEMPLUG_A_SLOT_COUNT: u32, number of memslot ids, 1..MEMPLUG_SLOTS_MAX
+ *    MEMPLUG_A_GPA_BASE: u64, guest-physical range slots must lie in
+ *    MEMPLUG_A_GPA_SIZE: u64
+ *    MEMPLUG_A_HVA_BASE: u64, host-virtual range (in the VMM's address
+ *    MEMPLUG_A_HVA_SIZE: u64  space) the slots' memory must lie in
+ *
+ * All addresses and sizes are page aligned; slot ids stay below
+ * MEMPLUG_SLOTS_MAX (KVM's user memslot limit, so no address-space bits).
+ * A VM can be attached once at a time.  Reply:
+ *
+ *    MEMPLUG_A_VM_ID: u32
+ *
+ * MEMPLUG_CMD_VM_DETACH (CAP_NET_ADMIN, owner only)
+ * -------------------------------------------------
+ *
+ *    MEMPLUG_A_VM_ID: u32
+ *
+ * Removes every slot this attachment created and drops the VM reference.
+ *
+ * MEMPLUG_CMD_SLOTS_APPLY (CAP_NET_ADMIN, owner only)
+ * ---------------------------------------------------
+ *
+ *    MEMPLUG_A_VM_ID: u32
+ *    MEMPLUG_A_SLOT: nest, repeated 1..MEMPLUG_BATCH_MAX times, in order
+ *        MEMPLUG_SLOT_A_ID: u32
+ *        MEMPLUG_SLOT_A_SIZE: u64, 0 deletes the slot
+ *        MEMPLUG_SLOT_A_GPA: u64, required unless deleting
+ *        MEMPLUG_SLOT_A_HVA: u64, required unless deleting
+ *        MEMPLUG_SLOT_A_FLAGS: u32, MEMPLUG_SLOT_F_*, optional
+ *
+ * All or nothing.  Before anything is touched the whole batch is checked:
+ * ids, GPA and HVA ranges inside the attachment, page alignment, no id twice,
+ * no two created slots overlapping, no created slot overlapping a slot of the
+ * VM that the batch does not delete, deleted slots must exist and have been
+ * created by this attachment.  A created slot whose id exists with the same
+ * GPA, size and HVA only changes flags.  If KVM rejects an entry while
+ * applying, the entries already applied are undone in reverse order.  The
+ * extack points at the offending MEMPLUG_A_SLOT (or an attribute inside it).
+ * Reply, kernel time in ns:
+ *
+ *    MEMPLUG_A_VM_ID: u32
+ *    MEMPLUG_A_NR_SLOTS: u32, entries applied
+ *    MEMPLUG_A_TIME_TOTAL_NS: u64, from receipt to reply
+ *    MEMPLUG_A_TIME_PARSE_NS: u64, attribute parsing and range checks
+ *    MEMPLUG_A_TIME_LOCK_NS: u64, waiting for kvm->slots_lock
+ *    MEMPLUG_A_TIME_CHECK_NS: u64, checks against the VM's current slots
+ *    MEMPLUG_A_TIME_APPLY_NS: u64, __kvm_set_memory_region calls
+ *
+ * MEMPLUG_CMD_VM_GET (anyone; doit with MEMPLUG_A_VM_ID, or dump)
+ * ----------------------------------------------------------------
+ *
+ * One message per VM:
+ *
+ *    MEMPLUG_A_VM_ID, MEMPLUG_A_OWNER_PORTID: u32
+ *    MEMPLUG_A_SLOT_BASE, MEMPLUG_A_SLOT_COUNT: u32
+ *    MEMPLUG_A_GPA_BASE, MEMPLUG_A_GPA_SIZE: u64
+ *    MEMPLUG_A_HVA_BASE, MEMPLUG_A_HVA_SIZE: u64
+ *    MEMPLUG_A_TIMESTAMP_NS: u64, ktime_get_ns() at attach
+ *    MEMPLUG_A_NR_SLOTS: u32, KVM slots currently in the id range
+ *    MEMPLUG_A_SLOT: nest, repeated, one per such slot (ID, GPA, SIZE, HVA,
+ *                    FLAGS as above)
+ *
+ * MEMPLUG_CMD_VM_EVENT (multicast "events", kernel to user only)
+ * -------------------------------------------------------------
+ *
+ *    MEMPLUG_A_EVENT: u32, MEMPLUG_EVENT_*
+ *    MEMPLUG_A_TIMESTAMP_NS: u64, ktime_get_ns() when it happened
+ *    MEMPLUG_A_VM_ID, MEMPLUG_A_OWNER_PORTID: u32
+ *    MEMPLUG_A_DETACH_REASON: u32, MEMPLUG_DETACH_* (DETACHED only)
+ *    MEMPLUG_A_NR_SLOTS: u32, entries (SLOTS_APPLIED) or slots removed
+ *    MEMPLUG_A_TIME_TOTAL_NS, MEMPLUG_A_TIME_APPLY_NS: u64 (SLOTS_APPLIED)
+ *
+ * Reserved for memplugd's hotplug relay (not implemented by this version;
+ * the module answers them with -EOPNOTSUPP):
+ *
+ *    MEMPLUG_CMD_HOTPLUG_PUT, MEMPLUG_CMD_HOTPLUG_PATCH (CAP_NET_ADMIN),
+ *    MEMPLUG_CMD_HOTPLUG_GET: MEMPLUG_A_VM_ID, MEMPLUG_A_HOTPLUG_BODY
+ *    (JSON string, at most MEMPLUG_HOTPLUG_BODY_MAX bytes); relayed to the
+ *    owner with a MEMPLUG_A_COOKIE.
+ *    MEMPLUG_CMD_HOTPLUG_REPLY (owner): MEMPLUG_A_COOKIE, MEMPLUG_A_ERRNO,
+ *    MEMPLUG_A_HOTPLUG_BODY or MEMPLUG_A_ERROR_TEXT.
+ *    MEMPLUG_CMD_HOTPLUG_EVENT (multicast): MEMPLUG_A_VM_ID,
+ *    MEMPLUG_A_TIMESTAMP_NS, MEMPLUG_A_REQUESTED_SIZE, MEMPLUG_A_PLUGGED_SIZE.
+ */
+#ifndef _UAPI_LINUX_MEMPLUG_H
+#define _UAPI_LINUX_MEMPLUG_H
+
+#define MEMPLUG_GENL_NAME		"memplug"
+#define MEMPLUG_GENL_VERSION		1
+#define MEMPLUG_MCGRP_EVENTS		"events"
+
+/* KVM_USER_MEM_SLOTS of x86 Linux 6.1: ids at or above are KVM's own. */
+#define MEMPLUG_SLOTS_MAX		32764
+#define MEMPLUG_BATCH_MAX		1024
+#define MEMPLUG_VMS_MAX			256
+#define MEMPLUG_HOTPLUG_BODY_MAX	4096
+
+enum memplug_cmd {
+	MEMPLUG_CMD_UNSPEC,
+	MEMPLUG_CMD_VM_ATTACH,
+	MEMPLUG_CMD_VM_DETACH,
+	MEMPLUG_CMD_SLOTS_APPLY,
+	MEMPLUG_CMD_VM_GET,
+	MEMPLUG_CMD_VM_EVENT,
+	MEMPLUG_CMD_HOTPLUG_PUT,
+	MEMPLUG_CMD_HOTPLUG_PATCH,
+	MEMPLUG_CMD_HOTPLUG_GET,
+	MEMPLUG_CMD_HOTPLUG_REPLY,
+	MEMPLUG_CMD_HOTPLUG_EVENT,
+
+	__MEMPLUG_CMD_MAX,
+	MEMPLUG_CMD_MAX = __MEMPLUG_CMD_MAX - 1
+};
+
+enum memplug_attr {
+	MEMPLUG_A_UNSPEC,
+	MEMPLUG_A_PAD,
+	MEMPLUG_A_VM_ID,		/* u32 */
+	MEMPLUG_A_VM_FD,		/* u32 */
+	MEMPLUG_A_OWNER_PORTID,		/* u32 */
+	MEMPLUG_A_SLOT_BASE,		/* u32 */
+	MEMPLUG_A_SLOT_COUNT,		/* u32 */
+	MEMPLUG_A_GPA_BASE,		/* u64 */
+	MEMPLUG_A_GPA_SIZE,		/* u64 */
+	MEMPLUG_A_HVA_BASE,		/* u64 */
+	MEMPLUG_A_HVA_SIZE,		/* u64 */
+	MEMPLUG_A_SLOT,			/* nest, MEMPLUG_SLOT_A_*, repeated */
+	MEMPLUG_A_NR_SLOTS,		/* u32 */
+	MEMPLUG_A_TIMESTAMP_NS,		/* u64 */
+	MEMPLUG_A_TIME_TOTAL_NS,	/* u64 */
+	MEMPLUG_A_TIME_PARSE_NS,	/* u64 */
+	MEMPLUG_A_TIME_LOCK_NS,		/* u64 */
+	MEMPLUG_A_TIME_CHECK_NS,	/* u64 */
+	MEMPLUG_A_TIME_APPLY_NS,	/* u64 */
+	MEMPLUG_A_EVENT,		/* u32, MEMPLUG_EVENT_* */
+	MEMPLUG_A_DETACH_REASON,	/* u32, MEMPLUG_DETACH_* */
+	MEMPLUG_A_HOTPLUG_BODY,		/* string (JSON) */
+	MEMPLUG_A_COOKIE,		/* u64 */
+	MEMPLUG_A_ERRNO,		/* u32, positive errno */
+	MEMPLUG_A_ERROR_TEXT,		/* string */
+	MEMPLUG_A_REQUESTED_SIZE,	/* u64, bytes */
+	MEMPLUG_A_PLUGGED_SIZE,		/* u64, bytes */
+
+	__MEMPLUG_A_MAX,
+	MEMPLUG_A_MAX = __MEMPLUG_A_MAX - 1
+};
+
+enum memplug_slot_attr {
+	MEMPLUG_SLOT_A_UNSPEC,
+	MEMPLUG_SLOT_A_PAD,
+	MEMPLUG_SLOT_A_ID,		/* u32 */
+	MEMPLUG_SLOT_A_GPA,		/* u64 */
+	MEMPLUG_SLOT_A_SIZE,		/* u64, 0 deletes */
+	MEMPLUG_SLOT_A_HVA,		/* u64 */
+	MEMPLUG_SLOT_A_FLAGS,		/* u32, MEMPLUG_SLOT_F_* */
+
+	__MEMPLUG_SLOT_A_MAX,
+	MEMPLUG_SLOT_A_MAX = __MEMPLUG_SLOT_A_MAX - 1
+};
+
+/* Same values as KVM_MEM_LOG_DIRTY_PAGES and KVM_MEM_READONLY. */
+enum memplug_slot_flags {
+	MEMPLUG_SLOT_F_LOG_DIRTY = 1U << 0,
+	MEMPLUG_SLOT_F_READONLY = 1U << 1,
+
+	__MEMPLUG_SLOT_F_ALL = MEMPLUG_SLOT_F_LOG_DIRTY |
+			       MEMPLUG_SLOT_F_READONLY
+};
+
+enum memplug_event {
+	MEMPLUG_EVENT_UNSPEC,
+	MEMPLUG_EVENT_ATTACHED,
+	MEMPLUG_EVENT_DETACHED,
+	MEMPLUG_EVENT_SLOTS_APPLIED,
+};
+
+enum memplug_detach_reason {
+	MEMPLUG_DETACH_UNSPEC,
+	MEMPLUG_DETACH_REQUEST,		/* MEMPLUG_CMD_VM_DETACH */
+	MEMPLUG_DETACH_OWNER_CLOSED,	/* the owner's socket was released */
+	MEMPLUG_DETACH_UNLOAD,		/* the module is being removed */
+};
+
+#endif /* _UAPI_LINUX_MEMPLUG_H */
