@@ -31,7 +31,7 @@ struct genl_conn {
 int genl_conn__open(struct genl_conn *c, const char *family, int version);
 void genl_conn__close(struct genl_conn *c);
 
-/* Joins multicast group @group of the family (and turns off seq checks). */
+/* Joins multicast group @group of the family. */
 int genl_conn__subscribe(struct genl_conn *c, const char *group);
 
 /* A new request message for @cmd; @flags e.g. NLM_F_DUMP.  NULL on ENOMEM. */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memplug-vmm hotplug region: one memfd mapped PROT_NONE above boot RAM,
+ * split into slots; a slot is made guest-visible (memslot + RW) by a
+ * struct hotplug_slots_ops.  "local" is this process's own
+ * KVM_SET_USER_MEMORY_REGION; the daemon mode (memplugd + memplug.ko)
+ * plugs in a second implementation with the same two calls.
+ *
+ * A helper thread returns unplugged memory to the host (fallocate punch
+ * hole) and detaches emptied slots, so the guest's request is answered
+ * first.
+ */
+#ifndef MEMPLUG_VMM_HOTPLUG_H
+#define MEMPLUG_VMM_HOTPLUG_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vmm;
+struct virtio_mem;
+
+struct hotplug_slot {
+	uint32_t index;		/* slot number within the region */
+	uint32_t kvm_slot;	/* KVM memslot id */
+	uint64_t gpa, size;
+	void *hva;
+};
+
+struct hotplug_slots_ops {
+	const char *name;
+	/* make the slot guest-accessible; 0 or -errno */
+	int (*attach)(void *ctx, const struct hotplug_slot *slot);
+	/* remove it again; 0 or -errno */
+	int (*detach)(void *ctx, const struct hotplug_slot *slot);
+};
+
+/* local mode: mprotect + KVM_SET_USER_MEMORY_REGION in this process */
+extern const struct hotplug_slots_ops hotplug_local_ops;
+
+struct hotplug_job;
+
+struct vmm_hotplug {
+	int memfd;
+	uint8_t *hva;
+	uint64_t gpa, size, slot_size;
+	uint32_t nr_slots, kvm_slot_base;
+	bool *attached;
+
+	const struct hotplug_slots_ops *ops;
+	void *ops_ctx;
+	struct virtio_mem *vmem;	/* asked before a deferred detach */
+
+	pthread_mutex_t lock;		/* the job queue */
+	pthread_cond_t cond;
+	struct hotplug_job *jobs;
+	unsigned int nr_jobs, cap_jobs;
+	bool busy, stop;
+	uint64_t busy_off, busy_len;	/* discard in progress */
+	pthread_t worker;
+	uint64_t discarded_bytes;
+};
+
+struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t size,
+				    uint64_t slot_size, uint32_t kvm_slot_base,
+				    const struct hotplug_slots_ops *ops,
+				    void *ops_ctx);
+void hotplug__destroy(struct vmm_hotplug *hp);
+void *hotplug__gpa_to_hva(struct vmm_hotplug *hp, uint64_t gpa, uint64_t len);
+int hotplug__attach(struct vmm_hotplug *hp, uint32_t slot);
+int hotplug__detach(struct vmm_hotplug *hp, uint32_t slot);
+/* queue: punch [off, off+len) of the region out of the memfd */
+void hotplug__queue_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len);
+/* queue: virtio_mem__maybe_detach(@slot) on the worker */
+void hotplug__queue_detach(struct vmm_hotplug *hp, uint32_t slot);
+/* wait until no queued or running discard overlaps [off, off+len) */
+void hotplug__wait_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len);
+/* wait until the queue is empty */
+void hotplug__flush(struct vmm_hotplug *hp);
+
+#endif

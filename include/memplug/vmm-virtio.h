@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memplug-vmm virtio: split virtqueues, the transport-independent device
+ * (struct virtio_device + struct virtio_ops, kvmtool's shape), the
+ * virtio-pci transport and the virtio-mem device.
+ */
+#ifndef MEMPLUG_VMM_VIRTIO_H
+#define MEMPLUG_VMM_VIRTIO_H
+
+#include <linux/virtio_ring.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "memplug/hotplug_config.h"
+
+struct vmm;
+struct vmm_hotplug;
+
+/* Guest-physical to host-virtual, NULL when not backed by guest RAM. */
+typedef void *(*vq_translate_fn)(void *ctx, uint64_t gpa, uint64_t len);
+
+#define VQ_MAX_IOV	16
+
+struct virtqueue {
+	uint16_t size;
+	bool enabled;
+	uint16_t msix_vector;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail;
+	vq_translate_fn translate;
+	void *translate_ctx;
+};
+
+/* One popped descriptor chain. */
+struct vq_elem {
+	uint16_t head;
+	int nr_out, nr_in;		/* device-readable, device-writable */
+	struct iovec out[VQ_MAX_IOV], in[VQ_MAX_IOV];
+};
+
+/* virtqueue.c */
+int virtqueue__map(struct virtqueue *vq);
+/* 1: popped, 0: empty, -EINVAL: malformed chain (the queue is broken) */
+int virtqueue__pop(struct virtqueue *vq, struct vq_elem *e);
+void virtqueue__push(struct virtqueue *vq, const struct vq_elem *e,
+		     uint32_t len);
+bool virtqueue__needs_signal(struct virtqueue *vq);
+size_t iov__copy_from(const struct iovec *iov, int nr, void *buf, size_t len);
+size_t iov__copy_to(const struct iovec *iov, int nr, const void *buf,
+		    size_t len);
+
+#define VIRTIO_MAX_QUEUES	1
+
+struct virtio_device;
+
+struct virtio_ops {
+	uint16_t device_id;
+	uint64_t features;
+	uint32_t config_size;
+	uint16_t queue_size;
+	int nr_queues;
+	void (*get_config)(struct virtio_device *vdev, void *buf);
+	void (*notify_vq)(struct virtio_device *vdev, int q);
+	/* false refuses FEATURES_OK */
+	bool (*features_ok)(struct virtio_device *vdev, uint64_t features);
+};
+
+struct virtio_device {
+	const struct virtio_ops *ops;
+	void *priv;
+	uint64_t driver_features;
+	uint8_t status;
+	uint8_t config_generation;
+	uint16_t msix_config;
+	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
+	/* set by the transport */
+	void *transport;
+	void (*signal_vq)(struct virtio_device *vdev, int q);
+	void (*signal_config)(struct virtio_device *vdev);
+};
+
+/* virtio-pci.c: the modern (virtio 1.x) PCI transport with MSI-X. */
+int virtio_pci__init(struct vmm *vmm, struct virtio_device *vdev, int slot);
+
+/* virtio-mem.c */
+struct virtio_mem_stats {
+	uint64_t plug, plug_nack, plug_err;
+	uint64_t unplug, unplug_err, unplug_all, state, state_err, bad_type;
+	uint64_t bad_chain;
+};
+
+/* Timestamps (vmm__now_ns) of the last PATCH and its phases. */
+struct virtio_mem_times {
+	uint64_t patch_ns;		/* PATCH accepted */
+	uint64_t attached_ns;		/* slots attached ahead */
+	uint64_t first_req_ns;		/* first guest request after it */
+	uint64_t settled_ns;		/* plugged == requested, 0 while not */
+	uint64_t attach_ns_total;	/* time in attach/detach ioctls */
+	uint64_t nr_attach, nr_detach;
+};
+
+struct virtio_mem;
+
+struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
+				      uint64_t addr, struct vmm_hotplug *hp,
+				      bool attach_ahead);
+struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm);
+void virtio_mem__handle_queue(struct virtio_mem *vm);
+int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
+		      char *err, size_t errlen);
+void virtio_mem__get(struct virtio_mem *vm, struct hotplug_state *st);
+void virtio_mem__stats(struct virtio_mem *vm, struct virtio_mem_stats *s,
+		       struct virtio_mem_times *t);
+/* wait until plugged == requested or timeout; 0 or -ETIMEDOUT */
+int virtio_mem__wait_settled(struct virtio_mem *vm, int timeout_ms);
+/* from the hotplug worker: detach @slot if it is empty and not needed */
+void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t slot);
+
+#endif

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memplug-vmm: boot a Linux bzImage on KVM with a virtio-mem device over
+ * virtio-pci, and resize it through a control socket.
+ *
+ * Exit status: 0 guest powered off, 1 VMM/KVM error, 2 bad options or
+ * configuration, 3 guest reset (triple fault), 4 the guest did not reach
+ * its init in time, 5 the guest rebooted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memplug/vmm.h"
+#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-virtio.h"
+
+#define DEFAULT_CMDLINE "console=ttyS0 panic=-1 reboot=acpi pci=noacpi " \
+	"memhp_default_state=online"
+#define KVM_SLOT_HOTPLUG_BASE	1	/* slot 0: boot RAM */
+#define MEMORY_BLOCK_SIZE	(128ULL << 20)	/* Linux x86 memory block */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: memplug-vmm -k BZIMAGE [options]\n"
+"       memplug-vmm ctl SOCKET REQUEST...\n"
+"\n"
+"  -k, --kernel PATH        bzImage to boot (required)\n"
+"  -i, --initrd PATH        initramfs\n"
+"  -a, --append ARGS        appended to the kernel command line:\n"
+"                           '" DEFAULT_CMDLINE "'\n"
+"  -m, --mem MIB            boot RAM (64..3072, default 512)\n"
+"  -c, --smp N              vCPUs (1..4, default 1)\n"
+"      --console MODE       stdio (default) or none\n"
+"      --console-file PATH  copy of the console output\n"
+"      --hotplug JSON       PUT /hotplug/memory body, e.g.\n"
+"                           '{\"total_size_mib\":1024,\"block_size_mib\":2,\"slot_size_mib\":128}'\n"
+"      --hotplug-file PATH  the same, from a file\n"
+"      --ctl PATH           control socket (GET, PATCH, WAIT, STATS, CONSOLE)\n"
+"      --no-attach-ahead    attach a slot on its first PLUG, not on PATCH\n"
+"      --boot-timeout SEC   fail if the guest's init does not print\n"
+"                           'memplug-guest: ready' in time (default 0: none)\n"
+"\n"
+"exit status: 0 power off, 1 error, 2 bad options, 3 guest reset (triple\n"
+"fault), 4 boot timeout, 5 guest reboot\n");
+}
+
+static int parse_num(const char *opt, const char *s, long min, long max, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	if (errno || *end || end == s || *v < min || *v > max) {
+		pr_err("%s needs a number in %ld..%ld, not '%s'", opt, min, max, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n + 1);
+	if (buf && fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static int setup_hotplug(struct vmm *vmm, const struct hotplug_config *hc)
+{
+	uint64_t slot = hc->slot_size_mib << 20, size = hc->total_size_mib << 20;
+	uint64_t align, gpa;
+	long max_slots;
+	struct vmm_hotplug *hp;
+
+	/* slot-aligned for the slots, memory-block-aligned for Linux */
+	align = slot / gcd(slot, MEMORY_BLOCK_SIZE) * MEMORY_BLOCK_SIZE;
+	gpa = (VMM_HOTPLUG_MIN_GPA + align - 1) / align * align;
+	max_slots = ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	if (max_slots > 0 && size / slot > (uint64_t)max_slots - KVM_SLOT_HOTPLUG_BASE) {
+		pr_err("the hotplug region needs %llu memslots, KVM has %ld",
+		       (unsigned long long)(size / slot), max_slots - KVM_SLOT_HOTPLUG_BASE);
+		return -ENOSPC;
+	}
+	hp = hotplug__create(gpa, size, slot, KVM_SLOT_HOTPLUG_BASE,
+			     &hotplug_local_ops, vmm);
+	if (!hp) {
+		pr_err("cannot create the hotplug region (%llu MiB): %s",
+		       (unsigned long long)hc->total_size_mib, strerror(errno));
+		return -ENOMEM;
+	}
+	vmm->hp = hp;
+	vmm->vmem = virtio_mem__create(hc, gpa, hp, vmm->cfg.attach_ahead);
+	if (!vmm->vmem)
+		return -ENOMEM;
+	pr_info("virtio-mem: %llu MiB at %#llx, block %llu MiB, slot %llu MiB, %s slots%s",
+		(unsigned long long)hc->total_size_mib, (unsigned long long)gpa,
+		(unsigned long long)hc->block_size_mib,
+		(unsigned long long)hc->slot_size_mib, hp->ops->name,
+		vmm->cfg.attach_ahead ? ", attached ahead" : "");
+	return virtio_pci__init(vmm, virtio_mem__vdev(vmm->vmem), 1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "smp", required_argument, NULL, 'c' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "console-file", required_argument, NULL, 'F' },
+		{ "hotplug", required_argument, NULL, 'H' },
+		{ "hotplug-file", required_argument, NULL, 'J' },
+		{ "ctl", required_argument, NULL, 'S' },
+		{ "no-attach-ahead", no_argument, NULL, 'N' },
+		{ "boot-timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	static struct vmm vmm_s;
+	struct vmm *vmm = &vmm_s;
+	struct hotplug_config hc;
+	char err[HOTPLUG_ERR_LEN], *cmdline;
+	const char *append = "";
+	long v;
+	int opt, ret, rc;
+
+	if (argc >= 2 && !strcmp(argv[1], "ctl")) {
+		if (argc < 4) {
+			usage(stderr);
+			return 2;
+		}
+		return control__client(argv[2], argc - 3, argv + 3);
+	}
+
+	vmm->start_ns = vmm__now_ns();
+	vmm->cfg.ram_size = 512ULL << 20;
+	vmm->cfg.nr_vcpus = 1;
+	vmm->cfg.console_stdio = true;
+	vmm->cfg.attach_ahead = true;
+	while ((opt = getopt_long(argc, argv, "k:i:a:m:c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'k': vmm->cfg.kernel = optarg; break;
+		case 'i': vmm->cfg.initrd = optarg; break;
+		case 'a': append = optarg; break;
+		case 'm':
+			if (parse_num("--mem", optarg, 64, 3072, &v))
+				return 2;
+			vmm->cfg.ram_size = (uint64_t)v << 20;
+			break;
+		case 'c':
+			if (parse_num("--smp", optarg, 1, VMM_MAX_VCPUS, &v))
+				return 2;
+			vmm->cfg.nr_vcpus = v;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "stdio")) {
+				vmm->cfg.console_stdio = true;
+			} else if (!strcmp(optarg, "none")) {
+				vmm->cfg.console_stdio = false;
+			} else {
+				pr_err("--console is stdio or none, not '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'F': vmm->cfg.console_file = optarg; break;
+		case 'H': vmm->cfg.hotplug_json = optarg; break;
+		case 'J':
+			vmm->cfg.hotplug_json = slurp(optarg);
+			if (!vmm->cfg.hotplug_json) {
+				pr_err("cannot read %s: %s", optarg, strerror(errno));
+				return 2;
+			}
+			break;
+		case 'S': vmm->cfg.ctl_path = optarg; break;
+		case 'N': vmm->cfg.attach_ahead = false; break;
+		case 'T':
+			if (parse_num("--boot-timeout", optarg, 0, 3600, &v))
+				return 2;
+			vmm->cfg.boot_timeout = v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		pr_err("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (!vmm->cfg.kernel) {
+		pr_err("no kernel given (-k BZIMAGE)");
+		return 2;
+	}
+	if (access(vmm->cfg.kernel, R_OK)) {
+		pr_err("cannot read kernel %s: %s", vmm->cfg.kernel, strerror(errno));
+		return 2;
+	}
+	if (vmm->cfg.initrd && access(vmm->cfg.initrd, R_OK)) {
+		pr_err("cannot read initrd %s: %s", vmm->cfg.initrd, strerror(errno));
+		return 2;
+	}
+	if (vmm->cfg.hotplug_json &&
+	    hotplug_config__parse_put(vmm->cfg.hotplug_json,
+				      strlen(vmm->cfg.hotplug_json), &hc, err,
+				      sizeof(err))) {
+		pr_err("--hotplug: %s", err);
+		return 2;
+	}
+	if (vmm->cfg.ctl_path && !vmm->cfg.hotplug_json)
+		pr_info("no --hotplug: the control socket only takes CONSOLE");
+	if (asprintf(&cmdline, "%s %s", DEFAULT_CMDLINE, append) < 0)
+		return 1;
+	vmm->cfg.append = cmdline;
+
+	pthread_mutex_init(&vmm->dev_lock, NULL);
+	pthread_mutex_init(&vmm->exit_lock, NULL);
+	pthread_cond_init(&vmm->exit_cond, NULL);
+
+	if (kvm__init(vmm) || x86__load_kernel(vmm) || x86__setup_tables(vmm) ||
+	    serial__init(vmm) || pci__init(vmm))
+		return 1;
+	if (vmm->cfg.hotplug_json && (ret = setup_hotplug(vmm, &hc))) {
+		pr_err("virtio-mem: %s", strerror(-ret));
+		return 1;
+	}
+	if (vmm->cfg.ctl_path && control__init(vmm))
+		return 1;
+	if (kvm__start_vcpus(vmm))
+		return 1;
+
+	pthread_mutex_lock(&vmm->exit_lock);
+	while (vmm->exit_reason == VMM_EXIT_NONE) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&vmm->exit_cond, &vmm->exit_lock, &ts);
+		if (vmm->cfg.boot_timeout && !vmm->init_ns &&
+		    vmm__now_ns() - vmm->start_ns > vmm->cfg.boot_timeout * 1000000000ULL) {
+			vmm->exit_reason = VMM_EXIT_TIMEOUT;
+			vmm->exit_msg = "the guest did not reach its init in time";
+		}
+	}
+	pthread_mutex_unlock(&vmm->exit_lock);
+
+	switch (vmm->exit_reason) {
+	case VMM_EXIT_POWEROFF: rc = 0; break;
+	case VMM_EXIT_RESET: rc = 3; break;
+	case VMM_EXIT_TIMEOUT: rc = 4; break;
+	case VMM_EXIT_REBOOT: rc = 5; break;
+	default: rc = 1; break;
+	}
+	if (rc == 0)
+		pr_info("%s", vmm->exit_msg);
+	else
+		pr_err("%s", vmm->exit_msg);
+	control__exit(vmm);
+	fflush(NULL);
+	/* vCPU threads may sit in KVM_RUN: the process exit ends them */
+	_exit(rc);
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memory: the hotplug region (memfd, PROT_NONE until a slot is attached),
+ * the local slot operations and the helper thread that gives unplugged
+ * memory back to the host off the guest's critical path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "memplug/vmm.h"
+#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-virtio.h"
+
+enum { JOB_DISCARD, JOB_DETACH };
+
+struct hotplug_job {
+	int type;
+	uint64_t off, len;	/* DISCARD */
+	uint32_t slot;		/* DETACH */
+};
+
+/* local mode */
+
+static int local__attach(void *ctx, const struct hotplug_slot *s)
+{
+	struct vmm *vmm = ctx;
+	int ret;
+
+	if (mprotect(s->hva, s->size, PROT_READ | PROT_WRITE))
+		return -errno;
+	ret = kvm__set_slot(vmm, s->kvm_slot, s->gpa, s->size, s->hva);
+	if (ret)
+		mprotect(s->hva, s->size, PROT_NONE);
+	return ret;
+}
+
+static int local__detach(void *ctx, const struct hotplug_slot *s)
+{
+	struct vmm *vmm = ctx;
+	int ret;
+
+	ret = kvm__set_slot(vmm, s->kvm_slot, s->gpa, 0, s->hva);
+	if (ret)
+		return ret;
+	/* unplugged memory is inaccessible (VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE) */
+	return mprotect(s->hva, s->size, PROT_NONE) ? -errno : 0;
+}
+
+const struct hotplug_slots_ops hotplug_local_ops = {
+	.name = "local",
+	.attach = local__attach,
+	.detach = local__detach,
+};
+
+static void slot_desc(struct vmm_hotplug *hp, uint32_t i, struct hotplug_slot *s)
+{
+	s->index = i;
+	s->kvm_slot = hp->kvm_slot_base + i;
+	s->gpa = hp->gpa + (uint64_t)i * hp->slot_size;
+	s->size = hp->slot_size;
+	s->hva = hp->hva + (uint64_t)i * hp->slot_size;
+}
+
+int hotplug__attach(struct vmm_hotplug *hp, uint32_t i)
+{
+	struct hotplug_slot s;
+	int ret;
+
+	if (i >= hp->nr_slots)
+		return -EINVAL;
+	if (hp->attached[i])
+		return 0;
+	slot_desc(hp, i, &s);
+	ret = hp->ops->attach(hp->ops_ctx, &s);
+	if (!ret)
+		hp->attached[i] = true;
+	return ret;
+}
+
+int hotplug__detach(struct vmm_hotplug *hp, uint32_t i)
+{
+	struct hotplug_slot s;
+	int ret;
+
+	if (i >= hp->nr_slots)
+		return -EINVAL;
+	if (!hp->attached[i])
+		return 0;
+	slot_desc(hp, i, &s);
+	ret = hp->ops->detach(hp->ops_ctx, &s);
+	if (!ret)
+		hp->attached[i] = false;
+	return ret;
+}
+
+void *hotplug__gpa_to_hva(struct vmm_hotplug *hp, uint64_t gpa, uint64_t len)
+{
+	uint64_t off;
+
+	if (!hp || gpa < hp->gpa || gpa - hp->gpa >= hp->size ||
+	    len > hp->size - (gpa - hp->gpa))
+		return NULL;
+	off = gpa - hp->gpa;
+	/* a range within one attached slot */
+	if (off / hp->slot_size != (off + len - 1) / hp->slot_size ||
+	    !hp->attached[off / hp->slot_size])
+		return NULL;
+	return hp->hva + off;
+}
+
+static void punch(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
+{
+	if (fallocate(hp->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      off, len))
+		pr_err("punching [%#llx, +%#llx) of the hotplug memfd: %s",
+		       (unsigned long long)off, (unsigned long long)len,
+		       strerror(errno));
+}
+
+static bool queue_job(struct vmm_hotplug *hp, const struct hotplug_job *j)
+{
+	struct hotplug_job *last = hp->nr_jobs ? &hp->jobs[hp->nr_jobs - 1] : NULL;
+
+	/* a guest unplugging block after block makes one long punch */
+	if (j->type == JOB_DISCARD && last && last->type == JOB_DISCARD &&
+	    last->off + last->len == j->off) {
+		last->len += j->len;
+		return true;
+	}
+	if (hp->nr_jobs == hp->cap_jobs) {
+		unsigned int cap = hp->cap_jobs ? hp->cap_jobs * 2 : 64;
+		struct hotplug_job *n = realloc(hp->jobs, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		hp->jobs = n;
+		hp->cap_jobs = cap;
+	}
+	hp->jobs[hp->nr_jobs++] = *j;
+	pthread_cond_broadcast(&hp->cond);
+	return true;
+}
+
+void hotplug__queue_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
+{
+	struct hotplug_job j = { .type = JOB_DISCARD, .off = off, .len = len };
+	bool ok;
+
+	pthread_mutex_lock(&hp->lock);
+	ok = queue_job(hp, &j);
+	pthread_mutex_unlock(&hp->lock);
+	if (!ok)
+		punch(hp, off, len);
+}
+
+void hotplug__queue_detach(struct vmm_hotplug *hp, uint32_t slot)
+{
+	struct hotplug_job j = { .type = JOB_DETACH, .slot = slot };
+
+	pthread_mutex_lock(&hp->lock);
+	queue_job(hp, &j);	/* on failure the slot just stays attached */
+	pthread_mutex_unlock(&hp->lock);
+}
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+void hotplug__wait_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
+{
+	struct hotplug_job j;
+	unsigned int i;
+
+	pthread_mutex_lock(&hp->lock);
+	for (;;) {
+		/*
+		 * A queued overlapping discard is taken over and done here:
+		 * waiting for it could wait behind a detach job that needs
+		 * the lock our caller holds.
+		 */
+		for (i = 0; i < hp->nr_jobs; i++) {
+			j = hp->jobs[i];
+			if (j.type != JOB_DISCARD || !overlaps(off, len, j.off, j.len))
+				continue;
+			memmove(hp->jobs + i, hp->jobs + i + 1,
+				(--hp->nr_jobs - i) * sizeof(j));
+			pthread_mutex_unlock(&hp->lock);
+			punch(hp, j.off, j.len);
+			__atomic_add_fetch(&hp->discarded_bytes, j.len, __ATOMIC_RELAXED);
+			pthread_mutex_lock(&hp->lock);
+			i = -1;
+		}
+		if (!(hp->busy && overlaps(off, len, hp->busy_off, hp->busy_len)))
+			break;
+		pthread_cond_wait(&hp->cond, &hp->lock);
+	}
+	pthread_mutex_unlock(&hp->lock);
+}
+
+void hotplug__flush(struct vmm_hotplug *hp)
+{
+	pthread_mutex_lock(&hp->lock);
+	while (hp->nr_jobs || hp->busy)
+		pthread_cond_wait(&hp->cond, &hp->lock);
+	pthread_mutex_unlock(&hp->lock);
+}
+
+static void *hotplug__worker(void *arg)
+{
+	struct vmm_hotplug *hp = arg;
+	struct hotplug_job j;
+
+	pthread_mutex_lock(&hp->lock);
+	for (;;) {
+		while (!hp->nr_jobs && !hp->stop)
+			pthread_cond_wait(&hp->cond, &hp->lock);
+		if (hp->stop)
+			break;
+		j = hp->jobs[0];
+		memmove(hp->jobs, hp->jobs + 1, --hp->nr_jobs * sizeof(j));
+		hp->busy = true;
+		hp->busy_off = j.type == JOB_DISCARD ? j.off : 0;
+		hp->busy_len = j.type == JOB_DISCARD ? j.len : 0;
+		pthread_mutex_unlock(&hp->lock);
+
+		if (j.type == JOB_DISCARD) {
+			punch(hp, j.off, j.len);
+			__atomic_add_fetch(&hp->discarded_bytes, j.len, __ATOMIC_RELAXED);
+		} else if (hp->vmem) {
+			virtio_mem__maybe_detach(hp->vmem, j.slot);
+		}
+
+		pthread_mutex_lock(&hp->lock);
+		hp->busy = false;
+		pthread_cond_broadcast(&hp->cond);
+	}
+	pthread_mutex_unlock(&hp->lock);
+	return NULL;
+}
+
+struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t size,
+				    uint64_t slot_size, uint32_t kvm_slot_base,
+				    const struct hotplug_slots_ops *ops,
+				    void *ops_ctx)
+{
+	struct vmm_hotplug *hp;
+	void *p;
+
+	hp = calloc(1, sizeof(*hp));
+	if (!hp)
+		return NULL;
+	hp->gpa = gpa;
+	hp->size = size;
+	hp->slot_size = slot_size;
+	hp->nr_slots = size / slot_size;
+	hp->kvm_slot_base = kvm_slot_base;
+	hp->ops = ops;
+	hp->ops_ctx = ops_ctx;
+	hp->memfd = -1;
+	hp->attached = calloc(hp->nr_slots, sizeof(bool));
+	hp->memfd = memfd_create("memplug-hotplug", MFD_CLOEXEC);
+	if (!hp->attached || hp->memfd < 0 || ftruncate(hp->memfd, size))
+		goto err;
+	/* MAP_NORESERVE: the region is as big as the guest may ever plug */
+	p = mmap(NULL, size, PROT_NONE, MAP_SHARED | MAP_NORESERVE, hp->memfd, 0);
+	if (p == MAP_FAILED)
+		goto err;
+	hp->hva = p;
+	pthread_mutex_init(&hp->lock, NULL);
+	pthread_cond_init(&hp->cond, NULL);
+	if (pthread_create(&hp->worker, NULL, hotplug__worker, hp))
+		goto err_unmap;
+	return hp;
+err_unmap:
+	munmap(hp->hva, size);
+err:
+	if (hp->memfd >= 0)
+		close(hp->memfd);
+	free(hp->attached);
+	free(hp);
+	return NULL;
+}
+
+void hotplug__destroy(struct vmm_hotplug *hp)
+{
+	if (!hp)
+		return;
+	pthread_mutex_lock(&hp->lock);
+	hp->stop = true;
+	pthread_cond_broadcast(&hp->cond);
+	pthread_mutex_unlock(&hp->lock);
+	pthread_join(hp->worker, NULL);
+	munmap(hp->hva, hp->size);
+	close(hp->memfd);
+	free(hp->jobs);
+	free(hp->attached);
+	free(hp);
+}

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-mem (virtio 1.2 §5.15): a device-managed region of total_size,
+ * plugged and unplugged by the guest in block_size units, backed by the
+ * hotplug region's slots.
+ *
+ * Request handling is decode -> process_* (validate, mutate, return the
+ * response type) -> respond, with a counter for every outcome.  ERROR
+ * only answers malformed requests, since Linux marks the device broken on
+ * it; a plug beyond the requested size gets NACK.
+ *
+ * Slots: with attach-ahead (the default) a PATCH attaches every slot the
+ * new requested size needs before the guest hears of it, so PLUG finds
+ * its memory mapped; without it a slot is attached on its first PLUG.  A
+ * slot that becomes empty and is not needed is detached by the hotplug
+ * worker, after the guest has its answer.
+ */
+#include <errno.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mem.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "memplug/vmm.h"
+#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-virtio.h"
+
+#define VIRTIO_ID_MEM_DEV	24	/* <linux/virtio_ids.h> VIRTIO_ID_MEM */
+#define VIRTIO_MEM_QUEUE_SIZE	256
+#define MIB			(1ULL << 20)
+
+struct virtio_mem {
+	struct virtio_device vdev;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* plugged or requested changed */
+	struct hotplug_config cfg;
+	struct vmm_hotplug *hp;
+	bool attach_ahead;
+
+	uint64_t addr, region_size, block_size, slot_size;
+	uint64_t usable_region_size, plugged_size, requested_size;
+	uint64_t nr_blocks, blocks_per_slot;
+	uint64_t *plugged;		/* bitmap, one bit per block */
+	uint32_t *slot_blocks;		/* plugged blocks per slot */
+
+	struct virtio_mem_stats stats;
+	struct virtio_mem_times times;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool test_block(struct virtio_mem *vm, uint64_t b)
+{
+	return vm->plugged[b / 64] & (1ULL << (b % 64));
+}
+
+static void set_block(struct virtio_mem *vm, uint64_t b, bool on)
+{
+	if (on)
+		vm->plugged[b / 64] |= 1ULL << (b % 64);
+	else
+		vm->plugged[b / 64] &= ~(1ULL << (b % 64));
+}
+
+/* blocks plugged in [first, first + n) */
+static uint64_t count_plugged(struct virtio_mem *vm, uint64_t first, uint64_t n)
+{
+	uint64_t b, c = 0;
+
+	for (b = first; b < first + n; b++)
+		c += test_block(vm, b);
+	return c;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* Slots the current request needs kept attached. */
+static uint64_t slots_needed(struct virtio_mem *vm)
+{
+	return vm->attach_ahead ? round_up(vm->requested_size, vm->slot_size) /
+				  vm->slot_size : 0;
+}
+
+/*
+ * Usable region = requested rounded up to the slot size, but never below
+ * a block the guest still has plugged (the spec forbids shrinking it
+ * under plugged memory).
+ */
+static void update_usable(struct virtio_mem *vm)
+{
+	uint64_t b = vm->nr_blocks, end = 0;
+
+	while (b > 0 && !end) {
+		b--;
+		if (vm->plugged[b / 64] == 0) {
+			b -= b % 64;
+			continue;
+		}
+		if (test_block(vm, b))
+			end = (b + 1) * vm->block_size;
+	}
+	if (end < vm->requested_size)
+		end = vm->requested_size;
+	vm->usable_region_size = round_up(end, vm->slot_size);
+}
+
+static int attach_slot(struct virtio_mem *vm, uint32_t s)
+{
+	uint64_t t0;
+	int ret;
+
+	if (vm->hp->attached[s])
+		return 0;
+	t0 = now_ns();
+	ret = hotplug__attach(vm->hp, s);
+	vm->times.attach_ns_total += now_ns() - t0;
+	vm->times.nr_attach++;
+	if (ret)
+		pr_err("attaching slot %u (%s): %s", s, vm->hp->ops->name,
+		       strerror(-ret));
+	return ret;
+}
+
+void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
+{
+	uint64_t t0;
+	int ret;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->hp->attached[s] && !vm->slot_blocks[s] && s >= slots_needed(vm)) {
+		t0 = now_ns();
+		ret = hotplug__detach(vm->hp, s);
+		vm->times.attach_ns_total += now_ns() - t0;
+		vm->times.nr_detach++;
+		if (ret)
+			pr_err("detaching slot %u (%s): %s", s, vm->hp->ops->name,
+			       strerror(-ret));
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void note_progress(struct virtio_mem *vm)
+{
+	uint64_t t = now_ns();
+
+	if (vm->times.patch_ns && !vm->times.first_req_ns)
+		vm->times.first_req_ns = t;
+	if (vm->plugged_size == vm->requested_size && !vm->times.settled_ns)
+		vm->times.settled_ns = t;
+	pthread_cond_broadcast(&vm->cond);
+}
+
+/*
+ * A range of nb_blocks blocks at guest-physical addr, inside the first
+ * limit bytes of the region?  Sets *first to its first block.
+ */
+static bool valid_range(struct virtio_mem *vm, uint64_t addr, uint16_t nb,
+			uint64_t limit, uint64_t *first)
+{
+	uint64_t off, size;
+
+	if (!nb || addr % vm->block_size || addr < vm->addr)
+		return false;
+	off = addr - vm->addr;
+	size = (uint64_t)nb * vm->block_size;	/* nb < 2^16: no overflow */
+	if (off > limit || size > limit - off)
+		return false;
+	*first = off / vm->block_size;
+	return true;
+}
+
+static uint16_t process_plug(struct virtio_mem *vm, uint64_t addr, uint16_t nb)
+{
+	uint64_t first, b, size, s, s_end;
+
+	if (!valid_range(vm, addr, nb, vm->usable_region_size, &first) ||
+	    count_plugged(vm, first, nb)) {
+		vm->stats.plug_err++;
+		return VIRTIO_MEM_RESP_ERROR;
+	}
+	size = (uint64_t)nb * vm->block_size;
+	if (vm->plugged_size + size > vm->requested_size) {
+		vm->stats.plug_nack++;
+		return VIRTIO_MEM_RESP_NACK;
+	}
+	s_end = (first + nb - 1) / vm->blocks_per_slot;
+	for (s = first / vm->blocks_per_slot; s <= s_end; s++) {
+		if (attach_slot(vm, s)) {
+			/* a host failure: the guest may retry, the device stays usable */
+			vm->stats.plug_nack++;
+			return VIRTIO_MEM_RESP_NACK;
+		}
+	}
+	/* a re-plugged block must not be punched after the guest wrote it */
+	hotplug__wait_discard(vm->hp, first * vm->block_size, size);
+	for (b = first; b < first + nb; b++) {
+		set_block(vm, b, true);
+		vm->slot_blocks[b / vm->blocks_per_slot]++;
+	}
+	vm->plugged_size += size;
+	vm->stats.plug++;
+	return VIRTIO_MEM_RESP_ACK;
+}
+
+static uint16_t process_unplug(struct virtio_mem *vm, uint64_t addr, uint16_t nb)
+{
+	uint64_t first, b, s;
+
+	if (!valid_range(vm, addr, nb, vm->region_size, &first) ||
+	    count_plugged(vm, first, nb) != nb) {
+		vm->stats.unplug_err++;
+		return VIRTIO_MEM_RESP_ERROR;
+	}
+	for (b = first; b < first + nb; b++) {
+		set_block(vm, b, false);
+		s = b / vm->blocks_per_slot;
+		if (!--vm->slot_blocks[s] && s >= slots_needed(vm))
+			hotplug__queue_detach(vm->hp, s);
+	}
+	vm->plugged_size -= (uint64_t)nb * vm->block_size;
+	hotplug__queue_discard(vm->hp, first * vm->block_size,
+			       (uint64_t)nb * vm->block_size);
+	update_usable(vm);
+	vm->stats.unplug++;
+	return VIRTIO_MEM_RESP_ACK;
+}
+
+static uint16_t process_unplug_all(struct virtio_mem *vm)
+{
+	uint32_t s;
+
+	for (s = 0; s < vm->hp->nr_slots; s++) {
+		if (vm->slot_blocks[s]) {
+			hotplug__queue_discard(vm->hp, (uint64_t)s * vm->slot_size,
+					       vm->slot_size);
+			vm->slot_blocks[s] = 0;
+		}
+		if (vm->hp->attached[s] && s >= slots_needed(vm))
+			hotplug__queue_detach(vm->hp, s);
+	}
+	memset(vm->plugged, 0, (vm->nr_blocks + 63) / 64 * 8);
+	vm->plugged_size = 0;
+	update_usable(vm);
+	vm->stats.unplug_all++;
+	return VIRTIO_MEM_RESP_ACK;
+}
+
+static uint16_t process_state(struct virtio_mem *vm, uint64_t addr, uint16_t nb,
+			      uint16_t *state)
+{
+	uint64_t first, c;
+
+	if (!valid_range(vm, addr, nb, vm->region_size, &first)) {
+		vm->stats.state_err++;
+		return VIRTIO_MEM_RESP_ERROR;
+	}
+	c = count_plugged(vm, first, nb);
+	*state = c == nb ? VIRTIO_MEM_STATE_PLUGGED :
+		 c == 0 ? VIRTIO_MEM_STATE_UNPLUGGED : VIRTIO_MEM_STATE_MIXED;
+	vm->stats.state++;
+	return VIRTIO_MEM_RESP_ACK;
+}
+
+static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *req,
+			   struct virtio_mem_resp *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	switch (req->type) {
+	case VIRTIO_MEM_REQ_PLUG:
+		resp->type = process_plug(vm, req->u.plug.addr, req->u.plug.nb_blocks);
+		break;
+	case VIRTIO_MEM_REQ_UNPLUG:
+		resp->type = process_unplug(vm, req->u.unplug.addr,
+					    req->u.unplug.nb_blocks);
+		break;
+	case VIRTIO_MEM_REQ_UNPLUG_ALL:
+		resp->type = process_unplug_all(vm);
+		break;
+	case VIRTIO_MEM_REQ_STATE:
+		resp->type = process_state(vm, req->u.state.addr,
+					   req->u.state.nb_blocks,
+					   &resp->u.state.state);
+		break;
+	default:
+		vm->stats.bad_type++;
+		resp->type = VIRTIO_MEM_RESP_ERROR;
+		break;
+	}
+	note_progress(vm);
+}
+
+void virtio_mem__handle_queue(struct virtio_mem *vm)
+{
+	struct virtqueue *vq = &vm->vdev.vqs[0];
+	struct virtio_mem_req req;
+	struct virtio_mem_resp resp;
+	struct vq_elem e;
+	bool pushed = false;
+	uint32_t len;
+	int ret;
+
+	pthread_mutex_lock(&vm->lock);
+	while (vq->enabled && (ret = virtqueue__pop(vq, &e)) != 0) {
+		if (ret < 0) {
+			/* the driver broke the ring: stop using it (virtio 1.2 §2.1.2) */
+			vm->stats.bad_chain++;
+			vq->enabled = false;
+			vm->vdev.status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+			if (vm->vdev.signal_config)
+				vm->vdev.signal_config(&vm->vdev);
+			break;
+		}
+		memset(&req, 0, sizeof(req));
+		if (iov__copy_from(e.out, e.nr_out, &req, sizeof(req)) < sizeof(req)) {
+			vm->stats.bad_chain++;
+			memset(&resp, 0, sizeof(resp));
+			resp.type = VIRTIO_MEM_RESP_ERROR;
+		} else {
+			handle_request(vm, &req, &resp);
+		}
+		len = iov__copy_to(e.in, e.nr_in, &resp, sizeof(resp));
+		virtqueue__push(vq, &e, len);
+		pushed = true;
+	}
+	if (pushed && vm->vdev.signal_vq && virtqueue__needs_signal(vq))
+		vm->vdev.signal_vq(&vm->vdev, 0);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void virtio_mem__notify_vq(struct virtio_device *vdev, int q)
+{
+	virtio_mem__handle_queue(vdev->priv);
+}
+
+static void virtio_mem__get_config(struct virtio_device *vdev, void *buf)
+{
+	struct virtio_mem *vm = vdev->priv;
+	struct virtio_mem_config c;
+
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_lock(&vm->lock);
+	c.block_size = vm->block_size;
+	c.addr = vm->addr;
+	c.region_size = vm->region_size;
+	c.usable_region_size = vm->usable_region_size;
+	c.plugged_size = vm->plugged_size;
+	c.requested_size = vm->requested_size;
+	pthread_mutex_unlock(&vm->lock);
+	memcpy(buf, &c, sizeof(c));
+}
+
+/* unplugged memory is inaccessible here: a driver must accept that */
+static bool virtio_mem__features_ok(struct virtio_device *vdev, uint64_t f)
+{
+	return (f & (1ULL << VIRTIO_F_VERSION_1)) &&
+	       (f & (1ULL << VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE));
+}
+
+static const struct virtio_ops virtio_mem_ops = {
+	.device_id = VIRTIO_ID_MEM_DEV,
+	.features = (1ULL << VIRTIO_F_VERSION_1) |
+		    (1ULL << VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE),
+	.config_size = sizeof(struct virtio_mem_config),
+	.queue_size = VIRTIO_MEM_QUEUE_SIZE,
+	.nr_queues = 1,
+	.get_config = virtio_mem__get_config,
+	.notify_vq = virtio_mem__notify_vq,
+	.features_ok = virtio_mem__features_ok,
+};
+
+int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
+		      char *err, size_t errlen)
+{
+	uint64_t req, s, n;
+	int ret;
+
+	ret = hotplug_config__check_patch(&vm->cfg, p, err, errlen);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&vm->lock);
+	if (!(vm->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (vm->vdev.status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		pthread_mutex_unlock(&vm->lock);
+		snprintf(err, errlen, "Invalid request: the guest's virtio-mem driver is not active");
+		return -EAGAIN;
+	}
+	req = p->requested_size_mib * MIB;
+	vm->requested_size = req;
+	memset(&vm->times, 0, sizeof(vm->times));
+	vm->times.patch_ns = now_ns();
+	if (vm->plugged_size == req)
+		vm->times.settled_ns = vm->times.patch_ns;
+	n = slots_needed(vm);
+	for (s = 0; s < vm->hp->nr_slots; s++) {
+		if (s < n)
+			attach_slot(vm, s);	/* on failure: attached on PLUG */
+		else if (vm->hp->attached[s] && !vm->slot_blocks[s])
+			hotplug__queue_detach(vm->hp, s);
+	}
+	vm->times.attached_ns = now_ns();
+	update_usable(vm);
+	vm->vdev.config_generation++;
+	if (vm->vdev.signal_config)
+		vm->vdev.signal_config(&vm->vdev);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+void virtio_mem__get(struct virtio_mem *vm, struct hotplug_state *st)
+{
+	pthread_mutex_lock(&vm->lock);
+	st->config = vm->cfg;
+	st->plugged_size_mib = vm->plugged_size / MIB;
+	st->requested_size_mib = vm->requested_size / MIB;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void virtio_mem__stats(struct virtio_mem *vm, struct virtio_mem_stats *s,
+		       struct virtio_mem_times *t)
+{
+	pthread_mutex_lock(&vm->lock);
+	*s = vm->stats;
+	*t = vm->times;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+int virtio_mem__wait_settled(struct virtio_mem *vm, int timeout_ms)
+{
+	struct timespec ts;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&vm->lock);
+	while (vm->plugged_size != vm->requested_size && !ret)
+		ret = pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
+	pthread_mutex_unlock(&vm->lock);
+	return ret ? -ETIMEDOUT : 0;
+}
+
+struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm)
+{
+	return &vm->vdev;
+}
+
+struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
+				      uint64_t addr, struct vmm_hotplug *hp,
+				      bool attach_ahead)
+{
+	struct virtio_mem *vm;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return NULL;
+	vm->cfg = *cfg;
+	vm->hp = hp;
+	vm->attach_ahead = attach_ahead;
+	vm->addr = addr;
+	vm->block_size = cfg->block_size_mib * MIB;
+	vm->slot_size = cfg->slot_size_mib * MIB;
+	vm->region_size = cfg->total_size_mib * MIB;
+	vm->nr_blocks = vm->region_size / vm->block_size;
+	vm->blocks_per_slot = vm->slot_size / vm->block_size;
+	vm->plugged = calloc((vm->nr_blocks + 63) / 64, 8);
+	vm->slot_blocks = calloc(vm->region_size / vm->slot_size, sizeof(uint32_t));
+	if (!vm->plugged || !vm->slot_blocks) {
+		free(vm->plugged);
+		free(vm->slot_blocks);
+		free(vm);
+		return NULL;
+	}
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	vm->vdev.ops = &virtio_mem_ops;
+	vm->vdev.priv = vm;
+	hp->vmem = vm;
+	return vm;
+}
