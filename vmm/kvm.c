@@ -260,6 +260,8 @@ int kvm__init(struct vmm *vmm)
 		       (unsigned long long)(vmm->ram_size >> 20), strerror(errno));
 		return ret;
 	}
+	/* as QEMU does: 2 MiB pages halve the faults and TLB misses of a boot */
+	madvise(vmm->ram, vmm->ram_size, MADV_HUGEPAGE);
 	ret = kvm__set_slot(vmm, 0, 0, vmm->ram_size, vmm->ram);
 	if (ret) {
 		pr_err("boot RAM memslot: %s", strerror(-ret));

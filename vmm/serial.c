@@ -52,6 +52,7 @@ struct vmm_serial {
 	FILE *file;
 	char line[128];
 	size_t line_len;
+	uint64_t first_ns;
 };
 
 static unsigned int rx_count(struct vmm_serial *s)
@@ -82,6 +83,11 @@ static void update_irq(struct vmm *vmm, struct vmm_serial *s)
 
 static void tx(struct vmm *vmm, struct vmm_serial *s, uint8_t c)
 {
+	if (!s->first_ns) {
+		s->first_ns = vmm__now_ns();
+		pr_info("first console output after %.1f ms",
+			(s->first_ns - vmm->start_ns) / 1e6);
+	}
 	if (vmm->cfg.console_stdio) {
 		ssize_t n = write(STDOUT_FILENO, &c, 1);
 		(void)n;

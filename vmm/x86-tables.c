@@ -250,6 +250,12 @@ static void acpi_header(struct acpi_header *h, const char *sig, uint32_t len,
 	h->asl_compiler_revision = 1;
 }
 
+/*
+ * PM1 event block: status (write 1 to clear; nothing ever sets a bit) and
+ * enable, which ACPICA reads back after enabling the global lock event.
+ */
+static uint16_t pm1_en;
+
 static void acpi__io(struct vmm *vmm, void *opaque, uint64_t port,
 		     uint8_t *data, uint32_t len, bool is_write)
 {
@@ -259,9 +265,15 @@ static void acpi__io(struct vmm *vmm, void *opaque, uint64_t port,
 		memset(data, 0, len);
 		if (port == ACPI_PM1_CNT)
 			data[0] = ACPI_SCI_EN;	/* already in ACPI mode */
+		else if (port == ACPI_PM1_EVT + 2)
+			memcpy(data, &pm1_en, len < 2 ? len : 2);
 		return;
 	}
 	memcpy(&val, data, len < 4 ? len : 4);
+	if (port == ACPI_PM1_EVT + 2)
+		pm1_en = val;
+	else if (port == ACPI_PM1_EVT && len == 4)
+		pm1_en = val >> 16;
 	if (port == ACPI_PM1_CNT && (val & ACPI_SLP_EN) &&
 	    ((val >> 10) & 7) == ACPI_SLP_TYP_S5)
 		kvm__stop(vmm, VMM_EXIT_POWEROFF, "guest powered off (ACPI S5)");
