@@ -73,7 +73,6 @@ int genl_conn__subscribe(struct genl_conn *c, const char *group)
 
 	if (grp < 0)
 		return -ENOENT;
-	nl_socket_disable_seq_check(c->sk);
 	return nl_socket_add_membership(c->sk, grp) ? -EINVAL : 0;
 }
 
@@ -186,6 +185,11 @@ int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,
 	return r.err;
 }
 
+static int genl_conn__any_seq(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 int genl_conn__listen(struct genl_conn *c, genl_conn_cb cb, void *arg)
 {
 	struct genl_req r = { .c = c, .cb = cb, .arg = arg };
@@ -194,6 +198,8 @@ int genl_conn__listen(struct genl_conn *c, genl_conn_cb cb, void *arg)
 
 	if (!nlcb)
 		return -ENOMEM;
+	/* Multicast messages carry no sequence number of ours. */
+	nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, genl_conn__any_seq, NULL);
 	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, genl_req__valid, &r);
 	while (!r.err) {
 		err = nl_recvmsgs(c->sk, nlcb);

@@ -38,6 +38,19 @@ void memplug_nl_vm_event(struct memplug_vm *vm, u32 event, u32 reason,
 int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
 			u64 hva, u32 flags);
 
+/*
+ * GENL_REQ_ATTR_CHECK() reports only the missing type; memplug promises a
+ * message on every rejection, so add one.
+ */
+#define MEMPLUG_REQ_ATTR(info, attr) ({					\
+	bool __missing = GENL_REQ_ATTR_CHECK(info, attr);		\
+									\
+	if (__missing)							\
+		NL_SET_ERR_MSG_MOD((info)->extack,			\
+				   "missing required attribute");	\
+	__missing;							\
+})
+
 /* vm.c */
 int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info);

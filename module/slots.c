@@ -10,9 +10,19 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/moduleparam.h>
 #include <linux/sort.h>
 #include <linux/slab.h>
 #include "internal.h"
+
+/*
+ * Fault injection for the selftests: the batch entry with this index fails
+ * as if KVM ran out of memory, which exercises the rollback path that
+ * pre-validation otherwise leaves unreachable.  -1: off.
+ */
+static int fault_entry = -1;
+module_param(fault_entry, int, 0600);
+MODULE_PARM_DESC(fault_entry, "selftests: fail the Nth batch entry (-1: off)");
 
 enum memplug_op {
 	MEMPLUG_OP_CREATE,
@@ -61,8 +71,10 @@ static int memplug_parse_entry(struct memplug_vm *vm, struct memplug_entry *e,
 	if (err)
 		return err;
 	if (NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_ID) ||
-	    NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_SIZE))
+	    NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_SIZE)) {
+		NL_SET_ERR_MSG_MOD(extack, "slot without id or size");
 		return -EINVAL;
+	}
 	e->nla = nla;
 	e->id = nla_get_u32(tb[MEMPLUG_SLOT_A_ID]);
 	e->size = nla_get_u64(tb[MEMPLUG_SLOT_A_SIZE]);
@@ -77,8 +89,10 @@ static int memplug_parse_entry(struct memplug_vm *vm, struct memplug_entry *e,
 	}
 	e->op = MEMPLUG_OP_CREATE;
 	if (NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_GPA) ||
-	    NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_HVA))
+	    NL_REQ_ATTR_CHECK(extack, nla, tb, MEMPLUG_SLOT_A_HVA)) {
+		NL_SET_ERR_MSG_MOD(extack, "created slot without GPA or HVA");
 		return -EINVAL;
+	}
 	e->gpa = nla_get_u64(tb[MEMPLUG_SLOT_A_GPA]);
 	e->hva = nla_get_u64(tb[MEMPLUG_SLOT_A_HVA]);
 	if (tb[MEMPLUG_SLOT_A_FLAGS])
@@ -313,7 +327,10 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 	int err;
 
 	for (i = 0; i < b->n; i++) {
-		err = memplug_entry_do(vm, &b->e[i]);
+		if (i == READ_ONCE(fault_entry))
+			err = -ENOMEM;
+		else
+			err = memplug_entry_do(vm, &b->e[i]);
 		if (err)
 			break;
 	}
@@ -378,7 +395,7 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	struct memplug_vm *vm;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_ID))
+	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_ID))
 		return -EINVAL;
 	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
 	if (!vm) {

@@ -137,13 +137,13 @@ static int memplug_attach_check(struct genl_info *info)
 	struct nlattr **tb = info->attrs;
 	u32 base, count;
 
-	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_FD) ||
-	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_SLOT_BASE) ||
-	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_SLOT_COUNT) ||
-	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_GPA_BASE) ||
-	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_GPA_SIZE) ||
-	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_HVA_BASE) ||
-	    GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_HVA_SIZE))
+	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_FD) ||
+	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_SLOT_BASE) ||
+	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_SLOT_COUNT) ||
+	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_GPA_BASE) ||
+	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_GPA_SIZE) ||
+	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_HVA_BASE) ||
+	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_HVA_SIZE))
 		return -EINVAL;
 
 	base = nla_get_u32(tb[MEMPLUG_A_SLOT_BASE]);
@@ -311,7 +311,7 @@ int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info)
 	struct memplug_vm *vm;
 	u32 id;
 
-	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_ID))
+	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_ID))
 		return -EINVAL;
 	id = nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]);
 
@@ -402,7 +402,7 @@ int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 	size_t size = NLMSG_GOODSIZE;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, MEMPLUG_A_VM_ID))
+	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_ID))
 		return -EINVAL;
 	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
 	if (!vm) {

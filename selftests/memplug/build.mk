@@ -1,0 +1,30 @@
+# selftests/memplug: memplug.ko against real KVM VMs (in the test VM).
+# memplug_rmmod_test unloads and reloads the module: keep it last.
+MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
+	$(B)/selftests/memplug/ynl_test.sh \
+	$(B)/selftests/memplug/memplug_rmmod_test
+VM_TESTS += $(MEMPLUG_TESTS)
+
+$(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test: \
+		$(B)/selftests/memplug/%: selftests/memplug/%.c \
+		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
+		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
+		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
+
+# tools/net/ynl from Debian's linux-source-6.12, extracted at build time.
+YNL_DIR := $(B)/ynl
+$(YNL_DIR)/cli.py: | deps-quiet
+	@mkdir -p $(YNL_DIR)
+	tar -xJf /usr/src/linux-source-6.12.tar.xz -C $(YNL_DIR) \
+		--strip-components=3 --wildcards \
+		'linux-source-6.12/tools/net/ynl/*.py' \
+		'linux-source-6.12/tools/net/ynl/lib/*' \
+		'linux-source-6.12/Documentation/netlink/genetlink-legacy.yaml'
+	@touch $@
+
+$(B)/selftests/memplug/ynl_test.sh: selftests/memplug/ynl_test.sh \
+		uapi/memplug.yaml $(YNL_DIR)/cli.py
+	@mkdir -p $(dir $@)
+	cp $< $@
