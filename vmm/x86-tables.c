@@ -4,10 +4,13 @@
  *
  *  - an Intel MP table (MP spec 1.4) describing the CPUs, one IOAPIC and
  *    identity-routed ISA interrupts.  Linux uses it when ACPI has no MADT.
- *  - a minimal ACPI (RSDP, RSDT, FADT, FACS, DSDT with just \_S5) so that
- *    a stock guest can power off (S5 through PM1a_CNT) and reset (FADT
- *    reset register) without an i8042 or a triple fault.  PCI stays on the
- *    legacy conf1 probe (pci=noacpi: the DSDT has no PCI root).
+ *  - a minimal ACPI (RSDP, RSDT, FADT, FACS, DSDT with just \_S5, MADT) so
+ *    that a stock guest can power off (S5 through PM1a_CNT) and reset
+ *    (FADT reset register) without an i8042 or a triple fault.  With ACPI
+ *    present Linux ignores the MP table ("No APIC-table, disabling MPS"),
+ *    so the MADT repeats the CPUs and the IOAPIC; the MP table remains for
+ *    acpi=off.  PCI stays on the legacy conf1 probe (pci=noacpi: the DSDT
+ *    has no PCI root).
  */
 #include <asm/bootparam.h>
 #include <errno.h>
@@ -237,6 +240,28 @@ static const uint8_t dsdt_aml[] = {
 	0x0a, ACPI_SLP_TYP_S5, 0x0a, ACPI_SLP_TYP_S5, 0x00, 0x00,
 };
 
+/* MADT entries (ACPI 6.x §5.2.12) */
+struct madt_lapic {
+	uint8_t type, len, processor_id, apic_id;
+	uint32_t flags;
+} __attribute__((packed));
+
+struct madt_ioapic {
+	uint8_t type, len, id, reserved;
+	uint32_t addr, gsi_base;
+} __attribute__((packed));
+
+struct madt_lapic_nmi {
+	uint8_t type, len, processor_id;
+	uint16_t flags;
+	uint8_t lint;
+} __attribute__((packed));
+
+#define MADT_PCAT_COMPAT	1
+#define MADT_LAPIC		0
+#define MADT_IOAPIC		1
+#define MADT_LAPIC_NMI		4
+
 static void acpi_header(struct acpi_header *h, const char *sig, uint32_t len,
 			uint8_t rev)
 {
@@ -286,7 +311,11 @@ static int acpi__setup(struct vmm *vmm)
 	uint8_t *base = (uint8_t *)vmm->ram + ACPI_ADDR;
 	uint32_t rsdp_a = ACPI_ADDR, rsdt_a = ACPI_ADDR + 0x40;
 	uint32_t facs_a = ACPI_ADDR + 0x80, fadt_a = ACPI_ADDR + 0x100;
-	uint32_t dsdt_a = ACPI_ADDR + 0x200;
+	uint32_t dsdt_a = ACPI_ADDR + 0x200, madt_a = ACPI_ADDR + 0x300;
+	struct acpi_header *madt = (void *)(base + (madt_a - ACPI_ADDR));
+	uint32_t tables[2] = { fadt_a, madt_a };
+	uint8_t *p;
+	int i;
 	struct acpi_rsdp *rsdp = (void *)(base + (rsdp_a - ACPI_ADDR));
 	struct acpi_header *rsdt = (void *)(base + (rsdt_a - ACPI_ADDR));
 	uint8_t *facs = base + (facs_a - ACPI_ADDR);
@@ -320,9 +349,37 @@ static int acpi__setup(struct vmm *vmm)
 	fadt->reset_value = ACPI_RESET_VAL;
 	fadt->h.checksum = checksum(fadt, sizeof(*fadt));
 
-	len = sizeof(*rsdt) + 4;
+	/* MADT: LAPIC address and flags, then the entries */
+	p = (uint8_t *)(madt + 1);
+	*(uint32_t *)p = LAPIC_ADDR;
+	*(uint32_t *)(p + 4) = MADT_PCAT_COMPAT;
+	p += 8;
+	for (i = 0; i < vmm->cfg.nr_vcpus; i++) {
+		struct madt_lapic *l = (void *)p;
+
+		*l = (struct madt_lapic){ MADT_LAPIC, sizeof(*l), i, i, 1 /* enabled */ };
+		p += sizeof(*l);
+	}
+	{
+		struct madt_ioapic *io = (void *)p;
+
+		*io = (struct madt_ioapic){ MADT_IOAPIC, sizeof(*io),
+					    vmm->cfg.nr_vcpus, 0, IOAPIC_ADDR, 0 };
+		p += sizeof(*io);
+	}
+	{
+		struct madt_lapic_nmi *n = (void *)p;
+
+		*n = (struct madt_lapic_nmi){ MADT_LAPIC_NMI, sizeof(*n), 0xff, 0, 1 };
+		p += sizeof(*n);
+	}
+	len = p - (uint8_t *)madt;
+	acpi_header(madt, "APIC", len, 3);
+	madt->checksum = checksum(madt, len);
+
+	len = sizeof(*rsdt) + sizeof(tables);
 	acpi_header(rsdt, "RSDT", len, 1);
-	memcpy(rsdt + 1, &fadt_a, 4);
+	memcpy(rsdt + 1, tables, sizeof(tables));
 	rsdt->checksum = checksum(rsdt, len);
 
 	memcpy(rsdp->signature, "RSD PTR ", 8);

@@ -1,0 +1,14 @@
+# memplug-vmm tests in the test VM: the device's request handler on a real
+# KVM VM (virtio_mem_test) and real L2 guests (*.sh, TAP).
+VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
+
+VM_TESTS += $(B)/selftests/vmm/virtio_mem_test \
+	selftests/vmm/vmm_boot.sh selftests/vmm/vmm_hotplug.sh
+
+$(B)/selftests/vmm/virtio_mem_test: selftests/vmm/virtio_mem_test.c $(VMM_LIB_SRCS) \
+		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
+
+# the shell tests need the VMM and the guest
+selftests/vmm/vmm_boot.sh selftests/vmm/vmm_hotplug.sh: $(B)/vmm/memplug-vmm $(GUEST_INITRD)

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-mem request handling through a crafted virtqueue: the device
+ * code of memplug-vmm (vmm/virtio-mem.c, virtqueue.c, memory.c) on a real
+ * KVM VM with real memslots (local mode), fed requests the way a driver
+ * would put them in guest RAM.  Malformed requests must get ERROR, plugs
+ * beyond the request NACK, and the device must keep working after them.
+ * Needs /dev/kvm: runs in the test VM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mem.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "memplug/vmm.h"
+#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-virtio.h"
+
+#define MIB		(1ULL << 20)
+#define QSIZE		16
+#define DESC_GPA	0x10000
+#define AVAIL_GPA	0x11000
+#define USED_GPA	0x12000
+#define REQ_GPA		0x13000
+#define RESP_GPA	0x14000
+#define BASE		(4ULL << 30)
+
+FIXTURE(vmem) {
+	struct vmm vmm;
+	struct virtio_mem *vm;
+	struct virtio_device *vdev;
+	struct virtqueue *vq;
+	uint16_t avail_idx;
+};
+
+FIXTURE_SETUP(vmem)
+{
+	struct hotplug_config hc = { 1024, 2, 128 };
+	struct vmm *vmm = &self->vmm;
+
+	memset(self, 0, sizeof(*self));
+	vmm->cfg.ram_size = 64 * MIB;
+	vmm->cfg.nr_vcpus = 1;
+	pthread_mutex_init(&vmm->dev_lock, NULL);
+	ASSERT_EQ(0, kvm__init(vmm));
+	vmm->hp = hotplug__create(BASE, 1024 * MIB, 128 * MIB, 1,
+				  &hotplug_local_ops, vmm);
+	ASSERT_NE(NULL, vmm->hp);
+	self->vm = virtio_mem__create(&hc, BASE, vmm->hp, true);
+	ASSERT_NE(NULL, self->vm);
+	self->vdev = virtio_mem__vdev(self->vm);
+	/* what a driver leaves behind after a successful probe */
+	self->vdev->status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			     VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+	self->vq = &self->vdev->vqs[0];
+	self->vq->size = QSIZE;
+	self->vq->desc_gpa = DESC_GPA;
+	self->vq->avail_gpa = AVAIL_GPA;
+	self->vq->used_gpa = USED_GPA;
+	self->vq->translate = (vq_translate_fn)kvm__gpa_to_hva;
+	self->vq->translate_ctx = vmm;
+	ASSERT_EQ(0, virtqueue__map(self->vq));
+	self->vq->enabled = true;
+}
+
+FIXTURE_TEARDOWN(vmem)
+{
+}
+
+static void *gpa(FIXTURE_DATA(vmem) *self, uint64_t a)
+{
+	return (uint8_t *)self->vmm.ram + a;
+}
+
+/*
+ * Put one request in the ring as Linux does (a readable descriptor with
+ * the request, a writable one for the response), run the device, return
+ * the response type (or -1 without a used element).
+ */
+static int submit(FIXTURE_DATA(vmem) *self, uint16_t type, uint64_t addr,
+		  uint16_t nb, uint32_t req_len, uint16_t *state)
+{
+	struct vring_desc *d = gpa(self, DESC_GPA);
+	struct vring_avail *av = gpa(self, AVAIL_GPA);
+	struct vring_used *u = gpa(self, USED_GPA);
+	struct virtio_mem_req *req = gpa(self, REQ_GPA);
+	struct virtio_mem_resp *resp = gpa(self, RESP_GPA);
+	uint16_t used = u->idx;
+
+	memset(req, 0, sizeof(*req));
+	req->type = type;
+	req->u.plug.addr = addr;
+	req->u.plug.nb_blocks = nb;
+	memset(resp, 0xee, sizeof(*resp));
+	d[0] = (struct vring_desc){ REQ_GPA, req_len, VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ RESP_GPA, sizeof(*resp), VRING_DESC_F_WRITE, 0 };
+	av->ring[self->avail_idx % QSIZE] = 0;
+	av->idx = ++self->avail_idx;
+	virtio_mem__handle_queue(self->vm);
+	if (u->idx != (uint16_t)(used + 1))
+		return -1;
+	if (state)
+		*state = resp->u.state.state;
+	return resp->type;
+}
+
+#define REQ(t, a, n) submit(self, t, a, n, sizeof(struct virtio_mem_req), NULL)
+
+static int patch(FIXTURE_DATA(vmem) *self, uint64_t mib)
+{
+	struct hotplug_patch p = { mib };
+	char err[HOTPLUG_ERR_LEN];
+
+	return virtio_mem__patch(self->vm, &p, err, sizeof(err));
+}
+
+static uint64_t plugged_mib(FIXTURE_DATA(vmem) *self)
+{
+	struct hotplug_state st;
+
+	virtio_mem__get(self->vm, &st);
+	return st.plugged_size_mib;
+}
+
+TEST_F(vmem, plug_needs_request_and_usable_region)
+{
+	/* requested 0: the usable region is empty, a plug is malformed */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 1));
+	ASSERT_EQ(0, patch(self, 512));
+	/* slots attached ahead: four of 128 MiB for 512 MiB */
+	ASSERT_TRUE(self->vmm.hp->attached[3]);
+	ASSERT_FALSE(self->vmm.hp->attached[4]);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 1));
+	ASSERT_EQ(2, plugged_mib(self));
+	/* beyond the usable region (512 MiB) */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 512 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 2 * MIB, 255));
+	ASSERT_EQ(512, plugged_mib(self));
+}
+
+TEST_F(vmem, malformed_requests_get_error)
+{
+	ASSERT_EQ(0, patch(self, 1024));
+	/* unaligned */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 4096, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE + MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_STATE, BASE + 1, 1));
+	/* nb_blocks 0 */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 0));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE, 0));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_STATE, BASE, 0));
+	/* out of the region: below, above, straddling the end */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE - 2 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 1024 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 1022 * MIB, 2));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_STATE, BASE + 1024 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_UNPLUG, 0, 1));
+	/* address + size wrapping around 2^64 */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, 0xffffffffffe00000ULL, 0xffff));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_UNPLUG, 0xffffffffffe00000ULL, 2));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_STATE, 0xffffffffffe00000ULL, 0xffff));
+	/* unknown request type */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(7, BASE, 1));
+	/* a request shorter than struct virtio_mem_req */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR,
+		  submit(self, VIRTIO_MEM_REQ_PLUG, BASE, 1, 8, NULL));
+	/* unplugging what is not plugged, plugging what is */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 4));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 6 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE + 6 * MIB, 2));
+	ASSERT_EQ(0, plugged_mib(self) - 8);
+
+	/* and the device still works */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE, 4));
+	ASSERT_EQ(0, plugged_mib(self));
+	ASSERT_EQ(0, self->vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+TEST_F(vmem, nack_beyond_requested_and_state)
+{
+	uint16_t st;
+
+	ASSERT_EQ(0, patch(self, 512));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 256));
+	/* the guest is asked to shrink to 250 MiB and unplugs down to it */
+	ASSERT_EQ(0, patch(self, 250));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE + 250 * MIB, 131));
+	ASSERT_EQ(250, plugged_mib(self));
+	/* inside the usable region (256 MiB) but beyond the request: NACK */
+	ASSERT_EQ(VIRTIO_MEM_RESP_NACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 250 * MIB, 1));
+	/* outside the usable region: ERROR */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 256 * MIB, 1));
+	ASSERT_EQ(0, patch(self, 512));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 250 * MIB, 103));
+	ASSERT_EQ(456, plugged_mib(self));
+
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, submit(self, VIRTIO_MEM_REQ_STATE, BASE, 228, sizeof(struct virtio_mem_req), &st));
+	ASSERT_EQ(VIRTIO_MEM_STATE_PLUGGED, st);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, submit(self, VIRTIO_MEM_REQ_STATE, BASE + 456 * MIB, 28, sizeof(struct virtio_mem_req), &st));
+	ASSERT_EQ(VIRTIO_MEM_STATE_UNPLUGGED, st);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, submit(self, VIRTIO_MEM_REQ_STATE, BASE + 454 * MIB, 2, sizeof(struct virtio_mem_req), &st));
+	ASSERT_EQ(VIRTIO_MEM_STATE_MIXED, st);
+	/* the rest of the request fits */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 456 * MIB, 28));
+	ASSERT_EQ(512, plugged_mib(self));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 512 * MIB, 1));
+}
+
+TEST_F(vmem, unplug_returns_memory_and_detaches)
+{
+	struct hotplug_state st;
+	struct stat sb;
+	uint8_t *p;
+	uint64_t i;
+
+	ASSERT_EQ(0, patch(self, 256));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 128));
+	/* the plugged memory is what the guest gets through the memslot */
+	for (i = 0; i < 256 * MIB; i += 4096) {
+		p = kvm__gpa_to_hva(&self->vmm, BASE + i, 4096);
+		ASSERT_NE(NULL, p);
+		*p = 1;
+	}
+	ASSERT_EQ(0, fstat(self->vmm.hp->memfd, &sb));
+	ASSERT_GE(sb.st_blocks * 512, 256 * MIB);
+
+	ASSERT_EQ(0, patch(self, 0));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE + 128 * MIB, 64));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0));
+	virtio_mem__get(self->vm, &st);
+	ASSERT_EQ(0, st.plugged_size_mib);
+	/* discards and detaches run after the answer, on the worker */
+	hotplug__flush(self->vmm.hp);
+	ASSERT_EQ(0, fstat(self->vmm.hp->memfd, &sb));
+	ASSERT_EQ(0, sb.st_blocks);
+	ASSERT_FALSE(self->vmm.hp->attached[0]);
+	ASSERT_FALSE(self->vmm.hp->attached[1]);
+	ASSERT_EQ(NULL, kvm__gpa_to_hva(&self->vmm, BASE, 4096));
+	/* re-plugging works and sees zeroed memory */
+	ASSERT_EQ(0, patch(self, 2));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 1));
+	p = kvm__gpa_to_hva(&self->vmm, BASE, 4096);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, p[0]);
+}
+
+TEST_F(vmem, broken_ring_stops_the_queue)
+{
+	struct vring_desc *d = gpa(self, DESC_GPA);
+	struct vring_avail *av = gpa(self, AVAIL_GPA);
+
+	ASSERT_EQ(0, patch(self, 256));
+	/* a chain whose next index is outside the ring */
+	d[0] = (struct vring_desc){ REQ_GPA, 24, VRING_DESC_F_NEXT, QSIZE + 3 };
+	av->ring[0] = 0;
+	av->idx = ++self->avail_idx;
+	virtio_mem__handle_queue(self->vm);
+	ASSERT_NE(0, self->vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	ASSERT_FALSE(self->vq->enabled);
+	/* a PATCH is refused with a clear error rather than left pending */
+	ASSERT_EQ(-EAGAIN, patch(self, 0));
+}
+
+TEST_HARNESS_MAIN
