@@ -13,9 +13,10 @@ $(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test: \
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
 		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
 
-# tools/net/ynl from Debian's linux-source-6.12, extracted at build time.
+# tools/net/ynl from Debian's linux-source-6.12, extracted at build time:
+# build/ynl/ynl/cli.py (+ lib/) and build/ynl/genetlink-legacy.yaml.
 YNL_DIR := $(B)/ynl
-$(YNL_DIR)/cli.py: | deps-quiet
+$(YNL_DIR)/ynl/cli.py: | deps-quiet
 	@mkdir -p $(YNL_DIR)
 	tar -xJf /usr/src/linux-source-6.12.tar.xz -C $(YNL_DIR) \
 		--strip-components=3 --wildcards \
@@ -24,7 +25,22 @@ $(YNL_DIR)/cli.py: | deps-quiet
 		'linux-source-6.12/Documentation/netlink/genetlink-legacy.yaml'
 	@touch $@
 
+$(B)/selftests/memplug/memplug_hold: selftests/memplug/memplug_hold.c \
+		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
+		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
+		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
+
 $(B)/selftests/memplug/ynl_test.sh: selftests/memplug/ynl_test.sh \
-		uapi/memplug.yaml $(YNL_DIR)/cli.py
+		uapi/memplug.yaml $(YNL_DIR)/ynl/cli.py \
+		$(B)/selftests/memplug/memplug_hold $(B)/tools/memplugctl
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# The spec against the kernel's schema and against the uapi header (host).
+HOST_TESTS += $(B)/selftests/memplug/ynl_spec_test.py
+$(B)/selftests/memplug/ynl_spec_test.py: selftests/memplug/ynl_spec_test.py \
+		uapi/memplug.yaml uapi/linux/memplug.h $(YNL_DIR)/ynl/cli.py
 	@mkdir -p $(dir $@)
 	cp $< $@
