@@ -42,14 +42,14 @@ int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
  * GENL_REQ_ATTR_CHECK() reports only the missing type; memplug promises a
  * message on every rejection, so add one.
  */
-#define MEMPLUG_REQ_ATTR(info, attr) ({					\
-	bool __missing = GENL_REQ_ATTR_CHECK(info, attr);		\
-									\
-	if (__missing)							\
-		NL_SET_ERR_MSG_MOD((info)->extack,			\
-				   "missing required attribute");	\
-	__missing;							\
-})
+static inline bool memplug_req_attr_missing(struct genl_info *info, int attr)
+{
+	if (info->attrs[attr])
+		return false;
+	NL_SET_ERR_ATTR_MISS(info->extack, NULL, attr);
+	NL_SET_ERR_MSG_MOD(info->extack, "missing required attribute");
+	return true;
+}
 
 /* vm.c */
 int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info);

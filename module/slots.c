@@ -395,7 +395,7 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	struct memplug_vm *vm;
 	int err;
 
-	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_ID))
+	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID))
 		return -EINVAL;
 	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
 	if (!vm) {

@@ -137,13 +137,13 @@ static int memplug_attach_check(struct genl_info *info)
 	struct nlattr **tb = info->attrs;
 	u32 base, count;
 
-	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_FD) ||
-	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_SLOT_BASE) ||
-	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_SLOT_COUNT) ||
-	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_GPA_BASE) ||
-	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_GPA_SIZE) ||
-	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_HVA_BASE) ||
-	    MEMPLUG_REQ_ATTR(info, MEMPLUG_A_HVA_SIZE))
+	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_FD) ||
+	    memplug_req_attr_missing(info, MEMPLUG_A_SLOT_BASE) ||
+	    memplug_req_attr_missing(info, MEMPLUG_A_SLOT_COUNT) ||
+	    memplug_req_attr_missing(info, MEMPLUG_A_GPA_BASE) ||
+	    memplug_req_attr_missing(info, MEMPLUG_A_GPA_SIZE) ||
+	    memplug_req_attr_missing(info, MEMPLUG_A_HVA_BASE) ||
+	    memplug_req_attr_missing(info, MEMPLUG_A_HVA_SIZE))
 		return -EINVAL;
 
 	base = nla_get_u32(tb[MEMPLUG_A_SLOT_BASE]);
@@ -311,7 +311,7 @@ int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info)
 	struct memplug_vm *vm;
 	u32 id;
 
-	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_ID))
+	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID))
 		return -EINVAL;
 	id = nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]);
 
@@ -402,7 +402,7 @@ int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 	size_t size = NLMSG_GOODSIZE;
 	int err;
 
-	if (MEMPLUG_REQ_ATTR(info, MEMPLUG_A_VM_ID))
+	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID))
 		return -EINVAL;
 	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
 	if (!vm) {
