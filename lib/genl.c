@@ -22,6 +22,7 @@ struct genl_req {
 	struct genl_conn *c;
 	genl_conn_cb cb;
 	void *arg;
+	uint32_t seq;			/* of the request */
 	int done;
 	int err;
 };
@@ -93,11 +94,16 @@ struct nl_msg *genl_conn__msg(struct genl_conn *c, uint8_t cmd, int flags)
 static int genl_req__valid(struct nl_msg *msg, void *arg)
 {
 	struct genl_req *r = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	int err;
 
+	if (r->c->unsolicited && nlh->nlmsg_seq != r->seq) {
+		r->c->unsolicited(nlh, r->c->unsolicited_arg);
+		return NL_OK;
+	}
 	if (!r->cb)
 		return NL_OK;
-	err = r->cb(nlmsg_hdr(msg), r->arg);
+	err = r->cb(nlh, r->arg);
 	if (err) {
 		r->err = err;
 		return NL_STOP;
@@ -165,6 +171,7 @@ int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,
 		return -ENOMEM;
 	}
 	err = nl_send_auto(c->sk, msg);
+	r.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (err < 0) {
 		nl_cb_put(nlcb);

@@ -24,6 +24,9 @@ struct memplug_vm {
 	u64 hva_base;
 	u64 hva_size;
 	u64 attached_ns;
+	u32 flags;			/* MEMPLUG_ATTACH_F_* */
+	u64 requested_size;		/* reported by the owner, bytes */
+	u64 plugged_size;
 	refcount_t ref;
 	/* Serializes batches against each other and against detach. */
 	struct mutex lock;
@@ -60,6 +63,16 @@ struct memplug_vm *memplug_vm_get(u32 id);
 void memplug_vm_put(struct memplug_vm *vm);
 void memplug_vm_detach_owner(u32 portid);
 void memplug_vm_detach_all(void);
+
+/* relay.c */
+int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info);
+int memplug_nl_hotplug_reply_doit(struct sk_buff *skb, struct genl_info *info);
+int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info);
+void memplug_relay_owner_gone(u32 portid);
+
+/* main.c */
+void memplug_nl_hotplug_event(struct memplug_vm *vm, u64 requested,
+			      u64 plugged);
 
 /* slots.c */
 int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info);

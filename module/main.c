@@ -44,7 +44,7 @@ static const struct nla_policy memplug_slot_policy[MEMPLUG_SLOT_A_MAX + 1] = {
 	[MEMPLUG_SLOT_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32, __MEMPLUG_SLOT_F_ALL),
 };
 
-static const struct nla_policy memplug_attach_policy[MEMPLUG_A_HVA_SIZE + 1] = {
+static const struct nla_policy memplug_attach_policy[MEMPLUG_A_MAX + 1] = {
 	[MEMPLUG_A_VM_FD]	= { .type = NLA_U32 },
 	[MEMPLUG_A_SLOT_BASE]	= NLA_POLICY_MAX(NLA_U32, MEMPLUG_SLOTS_MAX - 1),
 	[MEMPLUG_A_SLOT_COUNT]	= NLA_POLICY_RANGE(NLA_U32, 1, MEMPLUG_SLOTS_MAX),
@@ -52,10 +52,31 @@ static const struct nla_policy memplug_attach_policy[MEMPLUG_A_HVA_SIZE + 1] = {
 	[MEMPLUG_A_GPA_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &memplug_size_range),
 	[MEMPLUG_A_HVA_BASE]	= { .type = NLA_U64 },
 	[MEMPLUG_A_HVA_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &memplug_size_range),
+	[MEMPLUG_A_ATTACH_FLAGS] = NLA_POLICY_MASK(NLA_U32, __MEMPLUG_ATTACH_F_ALL),
 };
 
 static const struct nla_policy memplug_vm_id_policy[MEMPLUG_A_VM_ID + 1] = {
 	[MEMPLUG_A_VM_ID]	= { .type = NLA_U32 },
+};
+
+static const struct nla_policy memplug_relay_policy[MEMPLUG_A_HOTPLUG_BODY + 1] = {
+	[MEMPLUG_A_VM_ID]	 = { .type = NLA_U32 },
+	[MEMPLUG_A_HOTPLUG_BODY] = { .type = NLA_NUL_STRING,
+				     .len = MEMPLUG_HOTPLUG_BODY_MAX - 1 },
+};
+
+static const struct nla_policy memplug_reply_policy[MEMPLUG_A_ERROR_TEXT + 1] = {
+	[MEMPLUG_A_HOTPLUG_BODY] = { .type = NLA_NUL_STRING,
+				     .len = MEMPLUG_HOTPLUG_BODY_MAX - 1 },
+	[MEMPLUG_A_COOKIE]	 = { .type = NLA_U64 },
+	[MEMPLUG_A_ERRNO]	 = NLA_POLICY_MAX(NLA_U32, 4095),
+	[MEMPLUG_A_ERROR_TEXT]	 = { .type = NLA_NUL_STRING, .len = 255 },
+};
+
+static const struct nla_policy memplug_state_policy[MEMPLUG_A_PLUGGED_SIZE + 1] = {
+	[MEMPLUG_A_VM_ID]	   = { .type = NLA_U32 },
+	[MEMPLUG_A_REQUESTED_SIZE] = { .type = NLA_U64 },
+	[MEMPLUG_A_PLUGGED_SIZE]   = { .type = NLA_U64 },
 };
 
 static const struct nla_policy memplug_apply_policy[MEMPLUG_A_SLOT + 1] = {
@@ -64,9 +85,9 @@ static const struct nla_policy memplug_apply_policy[MEMPLUG_A_SLOT + 1] = {
 };
 
 /*
- * parallel_ops: no genl_mutex around the handlers.  The hotplug relay of
- * memplugd's issue will make a request wait for the owner's reply; with the
- * global genl lock held that would stall every other family.
+ * parallel_ops: no genl_mutex around the handlers.  The hotplug relay
+ * (relay.c) makes a request wait for the owner's reply, and the reply is
+ * itself a request: with the global genl lock held they would deadlock.
  */
 static const struct genl_ops memplug_ops[] = {
 	{
@@ -96,6 +117,47 @@ static const struct genl_ops memplug_ops[] = {
 		.dumpit		= memplug_nl_vm_get_dumpit,
 		.policy		= memplug_vm_id_policy,
 		.maxattr	= ARRAY_SIZE(memplug_vm_id_policy) - 1,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_HOTPLUG_PUT,
+		.doit		= memplug_nl_relay_doit,
+		.policy		= memplug_relay_policy,
+		.maxattr	= ARRAY_SIZE(memplug_relay_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_HOTPLUG_PATCH,
+		.doit		= memplug_nl_relay_doit,
+		.policy		= memplug_relay_policy,
+		.maxattr	= ARRAY_SIZE(memplug_relay_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_HOTPLUG_GET,
+		.doit		= memplug_nl_relay_doit,
+		.policy		= memplug_relay_policy,
+		.maxattr	= ARRAY_SIZE(memplug_relay_policy) - 1,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_VM_START,
+		.doit		= memplug_nl_relay_doit,
+		.policy		= memplug_relay_policy,
+		.maxattr	= ARRAY_SIZE(memplug_relay_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_HOTPLUG_REPLY,
+		.doit		= memplug_nl_hotplug_reply_doit,
+		.policy		= memplug_reply_policy,
+		.maxattr	= ARRAY_SIZE(memplug_reply_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MEMPLUG_CMD_HOTPLUG_EVENT,
+		.doit		= memplug_nl_hotplug_event_doit,
+		.policy		= memplug_state_policy,
+		.maxattr	= ARRAY_SIZE(memplug_state_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
 	},
 };
 
@@ -190,6 +252,38 @@ err:
 	nlmsg_free(skb);
 }
 
+/* The owner's report of a requested/plugged change, for monitors. */
+void memplug_nl_hotplug_event(struct memplug_vm *vm, u64 requested,
+			      u64 plugged)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!READ_ONCE(memplug_events_on) ||
+	    !genl_has_listeners(&memplug_family, &init_net,
+				MEMPLUG_MCGRP_EVENTS_IDX))
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &memplug_family, 0,
+			  MEMPLUG_CMD_HOTPLUG_EVENT);
+	if (!hdr ||
+	    nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, ktime_get_ns(),
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_REQUESTED_SIZE, requested,
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_PLUGGED_SIZE, plugged,
+			      MEMPLUG_A_PAD)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&memplug_family, skb, 0, MEMPLUG_MCGRP_EVENTS_IDX,
+			  GFP_KERNEL);
+}
+
 /*
  * The owner's socket went away (close, or its process died): detach its
  * VMs.  netlink_release() calls this chain in process context, so we may
@@ -203,6 +297,8 @@ static int memplug_netlink_notify(struct notifier_block *nb,
 	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !net_eq(n->net, &init_net) || !n->portid)
 		return NOTIFY_DONE;
+	/* Requests waiting for this owner fail now, not at their timeout. */
+	memplug_relay_owner_gone(n->portid);
 	memplug_vm_detach_owner(n->portid);
 	return NOTIFY_DONE;
 }

@@ -71,11 +71,19 @@ static u32 memplug_vm_remove_slots(struct memplug_vm *vm)
 /* @vm is already out of the idr; this drops the idr's reference. */
 static void memplug_vm_detach(struct memplug_vm *vm, u32 reason)
 {
-	u32 removed;
+	u32 removed = 0;
 
 	mutex_lock(&vm->lock);
 	vm->detached = true;
-	removed = memplug_vm_remove_slots(vm);
+	/*
+	 * A daemon that dies or restarts must not take the plugged memory
+	 * away from a running guest: with KEEP_SLOTS the slots stay in KVM
+	 * (they are the VM's, not ours) until the VM goes or a new
+	 * attachment adopts them.
+	 */
+	if (reason != MEMPLUG_DETACH_OWNER_CLOSED ||
+	    !(vm->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS))
+		removed = memplug_vm_remove_slots(vm);
 	mutex_unlock(&vm->lock);
 	memplug_nl_vm_event(vm, MEMPLUG_EVENT_DETACHED, reason, removed, 0, 0);
 	memplug_vm_put(vm);
@@ -209,10 +217,44 @@ static struct memplug_vm *memplug_vm_alloc(struct genl_info *info)
 	vm->gpa_size = nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]);
 	vm->hva_base = nla_get_u64(tb[MEMPLUG_A_HVA_BASE]);
 	vm->hva_size = nla_get_u64(tb[MEMPLUG_A_HVA_SIZE]);
+	if (tb[MEMPLUG_A_ATTACH_FLAGS])
+		vm->flags = nla_get_u32(tb[MEMPLUG_A_ATTACH_FLAGS]);
 	vm->owner_portid = info->snd_portid;
 	mutex_init(&vm->lock);
 	refcount_set(&vm->ref, 1);
 	return vm;
+}
+
+/*
+ * ADOPT: slots of the VM in our id range that lie inside both ranges
+ * become ours, so that SLOTS_APPLY may delete them and VM_DETACH removes
+ * them.  Returns how many.
+ */
+static u32 memplug_vm_adopt(struct memplug_vm *vm)
+{
+	struct kvm_memory_slot *slot;
+	struct kvm_memslots *slots;
+	u32 i, nr = 0;
+	u64 gpa, size;
+
+	mutex_lock(&vm->kvm->slots_lock);
+	slots = __kvm_memslots(vm->kvm, 0);
+	for (i = 0; i < vm->slot_count; i++) {
+		slot = id_to_memslot(slots, vm->slot_base + i);
+		if (!slot || !slot->npages)
+			continue;
+		gpa = (u64)slot->base_gfn << PAGE_SHIFT;
+		size = (u64)slot->npages << PAGE_SHIFT;
+		if (gpa < vm->gpa_base ||
+		    gpa + size > vm->gpa_base + vm->gpa_size ||
+		    slot->userspace_addr < vm->hva_base ||
+		    slot->userspace_addr + size > vm->hva_base + vm->hva_size)
+			continue;
+		set_bit(i, vm->added);
+		nr++;
+	}
+	mutex_unlock(&vm->kvm->slots_lock);
+	return nr;
 }
 
 /*
@@ -253,6 +295,8 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 	vm->kvm = f.file->private_data;
 	kvm_get_kvm(vm->kvm);
 	fdput(f);
+	if (vm->flags & MEMPLUG_ATTACH_F_ADOPT)
+		memplug_vm_adopt(vm);
 
 	mutex_lock(&memplug_vms_lock);
 	idr_for_each_entry(&memplug_vms, other, id) {
@@ -363,7 +407,12 @@ static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 	    nla_put_u64_64bit(skb, MEMPLUG_A_HVA_SIZE, vm->hva_size,
 			      MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, vm->attached_ns,
-			      MEMPLUG_A_PAD))
+			      MEMPLUG_A_PAD) ||
+	    nla_put_u32(skb, MEMPLUG_A_ATTACH_FLAGS, vm->flags) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_REQUESTED_SIZE,
+			      READ_ONCE(vm->requested_size), MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_PLUGGED_SIZE,
+			      READ_ONCE(vm->plugged_size), MEMPLUG_A_PAD))
 		goto cancel;
 	/* Filled in below, once the slots are counted. */
 	nr_attr = nla_reserve(skb, MEMPLUG_A_NR_SLOTS, sizeof(u32));

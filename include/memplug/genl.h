@@ -22,6 +22,14 @@ struct genl_conn {
 	uint32_t portid;		/* our netlink port */
 	char extack[256];		/* last extack message, "" if none */
 	int bad_attr_off;		/* offset in the request, or -1 */
+	/*
+	 * Messages that arrive during a request but are not its answer
+	 * (requests the kernel sends on its own, as memplug.ko's relay
+	 * does to memplugd) go here instead of failing the request.  Set
+	 * it only with the socket's sequence check disabled.
+	 */
+	int (*unsolicited)(struct nlmsghdr *nlh, void *arg);
+	void *unsolicited_arg;
 };
 
 /*

@@ -22,13 +22,15 @@
  *  REPLY                                   ─▶
  *  STATE {plugged, requested, flags}       ─▶  (whenever they change)
  *  SLOTS_EMPTY {first, count}              ─▶  SLOTS_APPLY detach batch
- *                                          ◀─  SLOTS_DETACHED {first, count}
  *
  * Fds with REGISTER: [0] the KVM VM fd, [1] the hotplug memfd.
  * In MEMPLUG_MODE_LOCAL (memplug.ko absent) the VMM changes its memslots
  * itself and never sends SLOTS_EMPTY; in MEMPLUG_MODE_MODULE it must not
  * touch hotplug memslots at all: memplugd attaches every slot up to the
- * usable region before REQUEST, and detaches slots the VMM reports empty.
+ * usable region before REQUEST, and detaches slots the VMM reports empty
+ * (those still outside the usable region when it reads the report).  The
+ * VMM keeps the protection of its own mapping: RW from REQUEST on for the
+ * usable region, PROT_NONE once it has emptied a slot and reported it.
  */
 #ifndef MEMPLUG_VMM_PROTO_H
 #define MEMPLUG_VMM_PROTO_H
@@ -53,7 +55,6 @@ enum memplug_vmm_msg_type {
 	MEMPLUG_VMM_REPLY,
 	MEMPLUG_VMM_STATE,
 	MEMPLUG_VMM_SLOTS_EMPTY,
-	MEMPLUG_VMM_SLOTS_DETACHED,
 	MEMPLUG_VMM_CLI_REQUEST,
 	MEMPLUG_VMM_CLI_REPLY,
 };

@@ -96,17 +96,46 @@
  *    MEMPLUG_A_NR_SLOTS: u32, entries (SLOTS_APPLIED) or slots removed
  *    MEMPLUG_A_TIME_TOTAL_NS, MEMPLUG_A_TIME_APPLY_NS: u64 (SLOTS_APPLIED)
  *
- * Reserved for memplugd's hotplug relay (not implemented by this version;
- * the module answers them with -EOPNOTSUPP):
+ * The hotplug relay (memplugctl -> memplug.ko -> the VM's owner, memplugd)
+ * -------------------------------------------------------------------------
  *
- *    MEMPLUG_CMD_HOTPLUG_PUT, MEMPLUG_CMD_HOTPLUG_PATCH (CAP_NET_ADMIN),
- *    MEMPLUG_CMD_HOTPLUG_GET: MEMPLUG_A_VM_ID, MEMPLUG_A_HOTPLUG_BODY
- *    (JSON string, at most MEMPLUG_HOTPLUG_BODY_MAX bytes); relayed to the
- *    owner with a MEMPLUG_A_COOKIE.
- *    MEMPLUG_CMD_HOTPLUG_REPLY (owner): MEMPLUG_A_COOKIE, MEMPLUG_A_ERRNO,
- *    MEMPLUG_A_HOTPLUG_BODY or MEMPLUG_A_ERROR_TEXT.
- *    MEMPLUG_CMD_HOTPLUG_EVENT (multicast): MEMPLUG_A_VM_ID,
- *    MEMPLUG_A_TIMESTAMP_NS, MEMPLUG_A_REQUESTED_SIZE, MEMPLUG_A_PLUGGED_SIZE.
+ * MEMPLUG_CMD_HOTPLUG_PUT, MEMPLUG_CMD_HOTPLUG_PATCH, MEMPLUG_CMD_VM_START
+ * (CAP_NET_ADMIN) and MEMPLUG_CMD_HOTPLUG_GET (anyone):
+ *
+ *    MEMPLUG_A_VM_ID: u32
+ *    MEMPLUG_A_HOTPLUG_BODY: string, the /hotplug/memory JSON body (PUT and
+ *                            PATCH; at most MEMPLUG_HOTPLUG_BODY_MAX bytes)
+ *
+ * The module sends the same command, with MEMPLUG_A_COOKIE added, to the
+ * VM's owner and sleeps (killable, at most 5 s) until the owner answers
+ * with MEMPLUG_CMD_HOTPLUG_REPLY.  Reply to the caller:
+ *
+ *    MEMPLUG_A_VM_ID, MEMPLUG_A_HOTPLUG_BODY: the GET object afterwards
+ *
+ * or the owner's errno with its message as the extack message.
+ *
+ * MEMPLUG_CMD_HOTPLUG_REPLY (CAP_NET_ADMIN, the owner the request went to):
+ *
+ *    MEMPLUG_A_COOKIE: u64
+ *    MEMPLUG_A_ERRNO: u32, 0 or a positive errno
+ *    MEMPLUG_A_HOTPLUG_BODY: string (ERRNO 0) or MEMPLUG_A_ERROR_TEXT
+ *
+ * MEMPLUG_CMD_HOTPLUG_EVENT (CAP_NET_ADMIN, owner only; multicast "events"):
+ * the owner reports a change of the requested or plugged size, which the
+ * module keeps for VM_GET and multicasts with its own timestamp:
+ *
+ *    MEMPLUG_A_VM_ID: u32
+ *    MEMPLUG_A_REQUESTED_SIZE, MEMPLUG_A_PLUGGED_SIZE: u64, bytes
+ *    MEMPLUG_A_TIMESTAMP_NS: u64 (multicast only)
+ *
+ * VM_ATTACH takes MEMPLUG_A_ATTACH_FLAGS (u32, MEMPLUG_ATTACH_F_*):
+ *    KEEP_SLOTS: when the owner's socket closes, leave the attachment's
+ *                slots in the VM (its guest keeps using that memory) and
+ *                only drop the reference; VM_DETACH still removes them.
+ *    ADOPT: slots already in the id range and inside both ranges become
+ *           the attachment's own (a restarted daemon takes its VM back).
+ * VM_GET also reports MEMPLUG_A_ATTACH_FLAGS, MEMPLUG_A_REQUESTED_SIZE and
+ * MEMPLUG_A_PLUGGED_SIZE.
  */
 #ifndef _UAPI_LINUX_MEMPLUG_H
 #define _UAPI_LINUX_MEMPLUG_H
@@ -133,6 +162,7 @@ enum memplug_cmd {
 	MEMPLUG_CMD_HOTPLUG_GET,
 	MEMPLUG_CMD_HOTPLUG_REPLY,
 	MEMPLUG_CMD_HOTPLUG_EVENT,
+	MEMPLUG_CMD_VM_START,
 
 	__MEMPLUG_CMD_MAX,
 	MEMPLUG_CMD_MAX = __MEMPLUG_CMD_MAX - 1
@@ -166,6 +196,7 @@ enum memplug_attr {
 	MEMPLUG_A_ERROR_TEXT,		/* string */
 	MEMPLUG_A_REQUESTED_SIZE,	/* u64, bytes */
 	MEMPLUG_A_PLUGGED_SIZE,		/* u64, bytes */
+	MEMPLUG_A_ATTACH_FLAGS,		/* u32, MEMPLUG_ATTACH_F_* */
 
 	__MEMPLUG_A_MAX,
 	MEMPLUG_A_MAX = __MEMPLUG_A_MAX - 1
@@ -191,6 +222,14 @@ enum memplug_slot_flags {
 
 	__MEMPLUG_SLOT_F_ALL = MEMPLUG_SLOT_F_LOG_DIRTY |
 			       MEMPLUG_SLOT_F_READONLY
+};
+
+enum memplug_attach_flags {
+	MEMPLUG_ATTACH_F_KEEP_SLOTS = 1U << 0,
+	MEMPLUG_ATTACH_F_ADOPT = 1U << 1,
+
+	__MEMPLUG_ATTACH_F_ALL = MEMPLUG_ATTACH_F_KEEP_SLOTS |
+				 MEMPLUG_ATTACH_F_ADOPT
 };
 
 enum memplug_event {

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The /hotplug/memory requests and the slot planner.
+ *
+ * The planner's one idea: a guest PLUG request must never wait for a
+ * memslot.  So a PATCH that grows the request first attaches, in one
+ * SLOTS_APPLY batch, every slot the new usable region needs, and only then
+ * tells the VMM (which tells the guest).  Shrinking is the guest's move:
+ * the VMM reports slots it has emptied and they are detached in batches.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "memplugd.h"
+
+#define MIB(x)	((uint64_t)(x) << 20)
+
+static int fail(struct mpd_reply *r, int err, const char *msg)
+{
+	snprintf(r->text, sizeof(r->text), "%s", msg);
+	return r->err = err;
+}
+
+/* Takes a PUT config; checks it fits the region the VMM registered. */
+int hotplug__configure(struct mpd_vm *vm, const struct hotplug_config *cfg)
+{
+	uint64_t nr = cfg->total_size_mib / cfg->slot_size_mib;
+	uint8_t *attached, *empty;
+
+	if (MIB(cfg->total_size_mib) > vm->reg.region_size ||
+	    nr > vm->reg.slot_count)
+		return -ENOSPC;
+	attached = calloc(nr, 1);
+	empty = calloc(nr, 1);
+	if (!attached || !empty) {
+		free(attached);
+		free(empty);
+		return -ENOMEM;
+	}
+	free(vm->attached);
+	free(vm->empty);
+	vm->attached = attached;
+	vm->empty = empty;
+	vm->nr_slots = nr;
+	vm->cfg = *cfg;
+	vm->configured = true;
+	return 0;
+}
+
+static void format_get(struct mpd_vm *vm, struct mpd_reply *r)
+{
+	struct hotplug_state st = {
+		.config = vm->cfg,
+		.plugged_size_mib = vm->state.plugged_size_mib,
+		.requested_size_mib = vm->requested_mib,
+	};
+
+	hotplug_config__format_get(&st, r->body, sizeof(r->body));
+}
+
+static void hotplug__put(struct mpd *d, struct mpd_vm *vm,
+			 const struct mpd_request *req, struct mpd_reply *r)
+{
+	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_CONFIG };
+	struct hotplug_config cfg;
+	int err;
+
+	if (hotplug_config__parse_put(req->body, req->body_len, &cfg, r->text,
+				      sizeof(r->text))) {
+		r->err = -EINVAL;
+		return;
+	}
+	/* As in Firecracker: the device is configured before the guest runs. */
+	if (vm->state.flags & MEMPLUG_VMM_F_RUNNING) {
+		fail(r, -EBUSY, "Invalid hotplug-memory: PUT is accepted only before the guest starts");
+		return;
+	}
+	if (MIB(cfg.total_size_mib) > vm->reg.region_size) {
+		snprintf(r->text, sizeof(r->text),
+			 "Invalid total_size_mib: the VMM's hotplug region holds %llu MiB",
+			 (unsigned long long)(vm->reg.region_size >> 20));
+		r->err = -ENOSPC;
+		return;
+	}
+	if (cfg.total_size_mib / cfg.slot_size_mib > vm->reg.slot_count) {
+		snprintf(r->text, sizeof(r->text),
+			 "Invalid slot_size_mib: %llu slots needed, the VM has %u memslot ids",
+			 (unsigned long long)(cfg.total_size_mib / cfg.slot_size_mib),
+			 vm->reg.slot_count);
+		r->err = -ENOSPC;
+		return;
+	}
+	m.config = cfg;
+	if (vmm__call(d, vm, &m, r))
+		return;
+	err = hotplug__configure(vm, &cfg);
+	if (err) {
+		fail(r, err, "out of memory");
+		return;
+	}
+	vm->state.flags |= MEMPLUG_VMM_F_CONFIGURED;
+	mpd_log(LOG_INFO, "VM %u: PUT total %llu MiB, block %llu MiB, slot %llu MiB",
+		vm->id, (unsigned long long)cfg.total_size_mib,
+		(unsigned long long)cfg.block_size_mib,
+		(unsigned long long)cfg.slot_size_mib);
+	format_get(vm, r);
+}
+
+/*
+ * Region slots in [first, end) whose attached state is @attached, as a
+ * list for one batch.  Returns how many (a malloc'ed list in *out).
+ */
+static int slots_where(struct mpd_vm *vm, uint32_t first, uint32_t end,
+		       bool attached, uint32_t **out)
+{
+	uint32_t i, n = 0, *list;
+
+	list = malloc(sizeof(*list) * (end > first ? end - first : 1));
+	if (!list)
+		return -ENOMEM;
+	for (i = first; i < end; i++)
+		if (!!vm->attached[i] == attached)
+			list[n++] = i;
+	*out = list;
+	return n;
+}
+
+/* Attaches, in one batch, every slot of [0, need) not attached yet. */
+static int plan_attach(struct mpd *d, struct mpd_vm *vm, uint32_t need,
+		       uint32_t **added, int *nr_added, struct mpd_reply *r)
+{
+	int n, err;
+
+	*added = NULL;
+	*nr_added = 0;
+	if (vm->mode != MEMPLUG_MODE_MODULE)
+		return 0;	/* the VMM attaches its own */
+	n = slots_where(vm, 0, need, false, added);
+	if (n < 0)
+		return fail(r, n, "out of memory");
+	if (!n)
+		return 0;
+	err = relay__apply(d, vm, *added, n, true, r);
+	if (!err)
+		*nr_added = n;
+	return err;
+}
+
+static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
+			   const struct mpd_request *req, struct mpd_reply *r)
+{
+	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_REQUEST };
+	struct hotplug_patch patch;
+	uint32_t need, *added = NULL;
+	int nr_added = 0;
+
+	if (hotplug_config__parse_patch(req->body, req->body_len, &patch,
+					r->text, sizeof(r->text))) {
+		r->err = -EINVAL;
+		return;
+	}
+	if (!vm->configured) {
+		fail(r, -ENODEV, "Invalid hotplug-memory: not configured (PUT first)");
+		return;
+	}
+	if (hotplug_config__check_patch(&vm->cfg, &patch, r->text,
+					sizeof(r->text))) {
+		r->err = -EINVAL;
+		return;
+	}
+	if (vm->state.flags & MEMPLUG_VMM_F_STOPPED) {
+		fail(r, -ENODEV, "Invalid hotplug-memory: the guest has stopped");
+		return;
+	}
+	/* Cloud Hypervisor #4001: never wait on a driver that is not there. */
+	if (!(vm->state.flags & MEMPLUG_VMM_F_DRIVER_READY)) {
+		fail(r, -EAGAIN, "Invalid hotplug-memory: the guest's virtio-mem driver is not ready");
+		return;
+	}
+	need = (patch.requested_size_mib + vm->cfg.slot_size_mib - 1) /
+	       vm->cfg.slot_size_mib;
+	if (plan_attach(d, vm, need, &added, &nr_added, r))
+		goto out;
+	m.request.requested_size_mib = patch.requested_size_mib;
+	if (vmm__call(d, vm, &m, r)) {
+		/* A refused request changes nothing: undo this PATCH's batch. */
+		struct mpd_reply undo = { 0 };
+
+		if (nr_added)
+			relay__apply(d, vm, added, nr_added, false, &undo);
+		goto out;
+	}
+	vm->requested_mib = patch.requested_size_mib;
+	vm->state.requested_size_mib = patch.requested_size_mib;
+	relay__event(d, vm);
+	format_get(vm, r);
+out:
+	free(added);
+}
+
+static void hotplug__start(struct mpd *d, struct mpd_vm *vm,
+			   struct mpd_reply *r)
+{
+	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_START };
+
+	if (vm->state.flags & MEMPLUG_VMM_F_RUNNING) {
+		fail(r, -EALREADY, "the guest is already running");
+		return;
+	}
+	if (!vm->configured) {
+		fail(r, -ENODEV, "Invalid hotplug-memory: not configured (PUT first)");
+		return;
+	}
+	if (vmm__call(d, vm, &m, r))
+		return;
+	vm->state.flags |= MEMPLUG_VMM_F_RUNNING;
+	format_get(vm, r);
+}
+
+/* VM_GET from memplugctl without the module: the daemon's own view. */
+static void vm_get(struct mpd *d, uint32_t id, struct mpd_reply *r)
+{
+	size_t n = 0, len = sizeof(r->body);
+	uint32_t i, attached;
+	int k;
+
+	n += snprintf(r->body + n, len - n, "[");
+	for (k = 0; k < MPD_MAX_VMS && n < len; k++) {
+		struct mpd_vm *vm = &d->vms[k];
+
+		if (!vm->used || (id && vm->id != id))
+			continue;
+		for (i = attached = 0; i < vm->nr_slots; i++)
+			attached += vm->attached[i];
+		n += snprintf(r->body + n, len - n,
+			      "%s{\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\",\"gpa_base\":%llu,\"gpa_size\":%llu,\"slot_base\":%u,\"slot_count\":%u,\"slots_attached\":%u,\"requested_size_mib\":%llu,\"plugged_size_mib\":%llu}",
+			      n > 1 ? "," : "", vm->id, vm->reg.name,
+			      vm->mode == MEMPLUG_MODE_MODULE ? "module" : "local",
+			      (unsigned long long)vm->reg.region_gpa,
+			      (unsigned long long)vm->reg.region_size,
+			      vm->reg.slot_base, vm->reg.slot_count, attached,
+			      (unsigned long long)vm->requested_mib,
+			      (unsigned long long)vm->state.plugged_size_mib);
+	}
+	if (n < len)
+		snprintf(r->body + n, len - n, "]");
+}
+
+void hotplug__handle(struct mpd *d, const struct mpd_request *req,
+		     struct mpd_reply *r)
+{
+	struct mpd_vm *vm;
+
+	memset(r, 0, sizeof(*r));
+	if (req->cmd == MEMPLUG_CMD_VM_GET) {
+		vm_get(d, req->vm_id, r);
+		return;
+	}
+	vm = vmm__find(d, req->vm_id);
+	if (!vm) {
+		snprintf(r->text, sizeof(r->text), "no VM %u is registered with memplugd",
+			 req->vm_id);
+		r->err = -ENOENT;
+		return;
+	}
+	if (req->cmd != MEMPLUG_CMD_HOTPLUG_GET && !req->privileged) {
+		fail(r, -EPERM, "changing hotplug memory needs CAP_NET_ADMIN");
+		return;
+	}
+	switch (req->cmd) {
+	case MEMPLUG_CMD_HOTPLUG_GET:
+		if (!vm->configured)
+			fail(r, -ENODEV, "Invalid hotplug-memory: not configured (PUT first)");
+		else
+			format_get(vm, r);
+		break;
+	case MEMPLUG_CMD_HOTPLUG_PUT:
+		hotplug__put(d, vm, req, r);
+		break;
+	case MEMPLUG_CMD_HOTPLUG_PATCH:
+		hotplug__patch(d, vm, req, r);
+		break;
+	case MEMPLUG_CMD_VM_START:
+		hotplug__start(d, vm, r);
+		break;
+	default:
+		fail(r, -EOPNOTSUPP, "unknown request");
+	}
+	if (r->err)
+		mpd_log(LOG_NOTICE, "VM %u: request %u refused: %s", vm->id,
+			req->cmd, r->text);
+}
+
+void hotplug__state(struct mpd *d, struct mpd_vm *vm,
+		    const struct memplug_vmm_state *st)
+{
+	bool changed = st->plugged_size_mib != vm->state.plugged_size_mib ||
+		       st->requested_size_mib != vm->state.requested_size_mib;
+
+	vm->state = *st;
+	if (changed)
+		relay__event(d, vm);
+}
+
+/* The VMM emptied slots: note them; hotplug__flush_empty() detaches. */
+void hotplug__slots_empty(struct mpd_vm *vm, const struct memplug_vmm_slots *s)
+{
+	uint32_t i;
+
+	if (vm->mode != MEMPLUG_MODE_MODULE || !vm->configured)
+		return;
+	for (i = s->first; i < s->first + s->count && i < vm->nr_slots; i++)
+		vm->empty[i] = 1;
+}
+
+/*
+ * Detach, in one batch, the reported slots that are still outside the
+ * usable region of the current request (a PATCH may have grown it again
+ * since the VMM wrote).
+ */
+void hotplug__flush_empty(struct mpd *d, struct mpd_vm *vm)
+{
+	uint32_t usable, i, n = 0, *list;
+	struct mpd_reply r = { 0 };
+
+	if (vm->mode != MEMPLUG_MODE_MODULE || !vm->configured)
+		return;
+	usable = (vm->requested_mib + vm->cfg.slot_size_mib - 1) /
+		 vm->cfg.slot_size_mib;
+	list = malloc(sizeof(*list) * vm->nr_slots);
+	if (!list)
+		return;		/* the reports stay noted for the next flush */
+	for (i = 0; i < vm->nr_slots; i++) {
+		if (!vm->empty[i])
+			continue;
+		vm->empty[i] = 0;
+		if (i >= usable && vm->attached[i])
+			list[n++] = i;
+	}
+	if (n && relay__apply(d, vm, list, n, false, &r))
+		mpd_log(LOG_ERR, "VM %u: detaching %u slots failed: %s",
+			vm->id, n, r.text);
+	free(list);
+}

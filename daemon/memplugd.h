@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memplugd: the privileged helper between hotplug requests and memslots.
+ *
+ * One thread, one epoll loop.  Requests come from memplug.ko's relay
+ * (netlink, from any memplugctl) or, when the module is absent, straight
+ * from memplugctl on the daemon's socket; VMMs register on that socket too.
+ * Every request is answered from the daemon's mirror of the VMM's state or
+ * after one short, bounded exchange with the VMM, never after the guest has
+ * done anything, so a GET cannot queue behind a plug or an unplug.
+ */
+#ifndef MEMPLUGD_H
+#define MEMPLUGD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memplug/genl.h"
+#include "memplug/hotplug_config.h"
+#include "memplug/vmm_proto.h"
+
+#define MPD_MAX_VMS		64
+#define MPD_VMM_TIMEOUT_MS	2000	/* a VMM must answer within this */
+
+struct mpd_vm {
+	bool used;
+	uint32_t id;			/* memplug.ko's VM id (or our own) */
+	int conn;			/* the VMM's socket */
+	int vm_fd, mem_fd;		/* passed by the VMM */
+	enum memplug_mode mode;
+	uint32_t seq;			/* last request sent to the VMM */
+	struct memplug_vmm_register reg;
+	bool configured;
+	struct hotplug_config cfg;
+	struct memplug_vmm_state state;	/* mirror of the VMM's state */
+	uint64_t requested_mib;		/* what the last PATCH asked for */
+	uint32_t nr_slots;		/* region slots of cfg.slot_size_mib */
+	uint8_t *attached;		/* which of them memplug.ko holds */
+	uint8_t *empty;			/* reported empty, not yet detached */
+	uint64_t last_apply_ns;		/* kernel time of the last batch */
+};
+
+struct mpd {
+	const char *sock_path;
+	bool use_module;		/* false: --no-module, or not loaded */
+	int listen_fd;
+	int epoll_fd;
+	int signal_fd;
+	struct genl_conn nl;		/* owner socket for every attached VM */
+	bool nl_open;
+	uint32_t next_local_id;
+	struct mpd_vm vms[MPD_MAX_VMS];
+	bool stop;
+};
+
+/* A request from memplugctl, by either path. */
+struct mpd_request {
+	uint8_t cmd;			/* MEMPLUG_CMD_HOTPLUG_* or VM_START */
+	uint32_t vm_id;
+	bool privileged;		/* may change state */
+	const char *body;		/* JSON, may be NULL for GET/START */
+	size_t body_len;
+};
+
+struct mpd_reply {
+	int err;			/* 0 or -errno */
+	char text[HOTPLUG_ERR_LEN];	/* error message */
+	char body[MEMPLUG_HOTPLUG_BODY_MAX];	/* JSON answer */
+};
+
+/* log.c: stderr with sd-daemon(3) priority prefixes ("<3>"...). */
+void mpd_log(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void mpd_notify(const char *state);
+
+/* vmm.c: the VMMs' side of the socket. */
+int vmm__accept(struct mpd *d);
+void vmm__readable(struct mpd *d, int fd);
+int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
+	      struct mpd_reply *r);
+void vmm__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
+	       bool detach);
+struct mpd_vm *vmm__find(struct mpd *d, uint32_t id);
+
+/* hotplug.c: PUT / PATCH / GET / START and the slot planner. */
+void hotplug__handle(struct mpd *d, const struct mpd_request *req,
+		     struct mpd_reply *r);
+void hotplug__state(struct mpd *d, struct mpd_vm *vm,
+		    const struct memplug_vmm_state *st);
+void hotplug__slots_empty(struct mpd_vm *vm, const struct memplug_vmm_slots *s);
+void hotplug__flush_empty(struct mpd *d, struct mpd_vm *vm);
+int hotplug__configure(struct mpd_vm *vm, const struct hotplug_config *cfg);
+
+/* relay.c: memplug.ko (attach, slots, relayed requests, events). */
+int relay__open(struct mpd *d);
+void relay__readable(struct mpd *d);
+int relay__attach(struct mpd *d, struct mpd_vm *vm);
+void relay__detach(struct mpd *d, struct mpd_vm *vm);
+int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
+		 int n, bool attach, struct mpd_reply *r);
+void relay__event(struct mpd *d, struct mpd_vm *vm);
+
+/* cli.c: memplugctl talking to the daemon's socket (no module). */
+void cli__request(struct mpd *d, int fd, const void *buf, bool privileged);
+
+#endif

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memplugd and memplug.ko: attach VMs, apply slot batches, answer the
+ * hotplug requests the module relays from memplugctl, report state changes
+ * for the module to multicast.
+ *
+ * One netlink socket is the owner of every VM we attach.  The module's
+ * relayed requests arrive on it unasked (sequence number 0), possibly while
+ * we wait for the answer to our own request; they are queued and handled
+ * once that request is done, in arrival order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "memplug/memplug_nl.h"
+#include "memplugd.h"
+
+struct relay_msg {
+	struct relay_msg *next;
+	struct nlmsghdr nlh[];		/* a copy of the whole message */
+};
+
+static struct relay_msg *queue_head, **queue_tail = &queue_head;
+
+static const struct nla_policy relay_policy[MEMPLUG_A_MAX + 1] = {
+	[MEMPLUG_A_VM_ID]	 = { .type = NLA_U32 },
+	[MEMPLUG_A_COOKIE]	 = { .type = NLA_U64 },
+	[MEMPLUG_A_HOTPLUG_BODY] = { .type = NLA_STRING },
+};
+
+static int relay__enqueue(struct nlmsghdr *nlh, void *arg)
+{
+	struct relay_msg *m = malloc(sizeof(*m) + nlh->nlmsg_len);
+
+	if (!m)
+		return 0;	/* the module's wait times out; it says so */
+	memcpy(m->nlh, nlh, nlh->nlmsg_len);
+	m->next = NULL;
+	*queue_tail = m;
+	queue_tail = &m->next;
+	return 0;
+}
+
+int relay__open(struct mpd *d)
+{
+	int err = memplug_nl__open(&d->nl);
+
+	if (err)
+		return err;
+	d->nl.unsolicited = relay__enqueue;
+	nl_socket_disable_seq_check(d->nl.sk);
+	d->nl_open = true;
+	return 0;
+}
+
+static void relay__reply(struct mpd *d, uint64_t cookie,
+			 const struct mpd_reply *r)
+{
+	struct nl_msg *msg = genl_conn__msg(&d->nl, MEMPLUG_CMD_HOTPLUG_REPLY, 0);
+	int err;
+
+	if (!msg)
+		return;
+	if (nla_put_u64(msg, MEMPLUG_A_COOKIE, cookie) ||
+	    nla_put_u32(msg, MEMPLUG_A_ERRNO, -r->err) ||
+	    (r->err ? nla_put_string(msg, MEMPLUG_A_ERROR_TEXT, r->text) :
+		      nla_put_string(msg, MEMPLUG_A_HOTPLUG_BODY, r->body))) {
+		nlmsg_free(msg);
+		return;
+	}
+	err = genl_conn__request(&d->nl, msg, NULL, NULL);
+	if (err)
+		mpd_log(LOG_WARNING, "HOTPLUG_REPLY refused: %s",
+			d->nl.extack[0] ? d->nl.extack : strerror(-err));
+}
+
+static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
+{
+	struct genlmsghdr *gnlh = nlmsg_data(nlh);
+	struct nlattr *tb[MEMPLUG_A_MAX + 1];
+	struct mpd_request req = { .privileged = true };
+	static struct mpd_reply r;
+
+	if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE)
+		return;		/* a stray ack */
+	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, (struct nla_policy *)relay_policy) ||
+	    !tb[MEMPLUG_A_COOKIE] || !tb[MEMPLUG_A_VM_ID]) {
+		mpd_log(LOG_WARNING, "malformed relay message (cmd %u)", gnlh->cmd);
+		return;
+	}
+	/* The module checked CAP_NET_ADMIN for the commands that need it. */
+	req.cmd = gnlh->cmd;
+	req.vm_id = nla_get_u32(tb[MEMPLUG_A_VM_ID]);
+	if (tb[MEMPLUG_A_HOTPLUG_BODY]) {
+		req.body = nla_data(tb[MEMPLUG_A_HOTPLUG_BODY]);
+		req.body_len = strnlen(req.body, nla_len(tb[MEMPLUG_A_HOTPLUG_BODY]));
+	} else {
+		req.body = "";
+	}
+	hotplug__handle(d, &req, &r);
+	relay__reply(d, nla_get_u64(tb[MEMPLUG_A_COOKIE]), &r);
+}
+
+static int relay__drain(struct mpd *d)
+{
+	struct relay_msg *m;
+	int n = 0;
+
+	while ((m = queue_head)) {
+		queue_head = m->next;
+		if (!queue_head)
+			queue_tail = &queue_head;
+		relay__handle(d, m->nlh);
+		free(m);
+		n++;
+	}
+	return n;
+}
+
+static int relay__valid(struct nl_msg *msg, void *arg)
+{
+	relay__enqueue(nlmsg_hdr(msg), arg);
+	return NL_OK;
+}
+
+void relay__readable(struct mpd *d)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+
+	if (!cb)
+		return;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, relay__valid, d);
+	if (nl_recvmsgs(d->nl.sk, cb) < 0)
+		mpd_log(LOG_WARNING, "netlink receive failed");
+	nl_cb_put(cb);
+	relay__drain(d);
+}
+
+static void vm_range(struct mpd_vm *vm, struct memplug_range *r)
+{
+	r->slot_base = vm->reg.slot_base;
+	r->slot_count = vm->reg.slot_count;
+	r->gpa_base = vm->reg.region_gpa;
+	r->gpa_size = vm->reg.region_size;
+	r->hva_base = vm->reg.region_hva;
+	r->hva_size = vm->reg.region_size;
+}
+
+/*
+ * Which slots does the VM already hold?  After a restart of memplugd the
+ * module has adopted them; rebuild our bitmap from its view.
+ */
+static void relay__sync_slots(struct mpd *d, struct mpd_vm *vm)
+{
+	struct memplug_vm_info vi;
+	uint32_t i;
+
+	if (!vm->configured || memplug_nl__vm_get(&d->nl, vm->id, &vi))
+		return;
+	for (i = 0; i < vi.nr_slots; i++) {
+		uint64_t idx = (vi.slots[i].gpa - vm->reg.region_gpa) >> 20;
+
+		idx /= vm->cfg.slot_size_mib;
+		if (idx < vm->nr_slots)
+			vm->attached[idx] = 1;
+	}
+	if (vi.nr_slots)
+		mpd_log(LOG_INFO, "VM %u: took back %u attached slots",
+			vm->id, vi.nr_slots);
+	memplug_nl__vm_info_free(&vi);
+}
+
+int relay__attach(struct mpd *d, struct mpd_vm *vm)
+{
+	struct memplug_range r;
+	int err;
+
+	vm_range(vm, &r);
+	err = memplug_nl__attach(&d->nl, vm->vm_fd, &r, &vm->id);
+	if (err) {
+		mpd_log(LOG_WARNING, "VM_ATTACH of '%s' refused: %s", vm->reg.name,
+			d->nl.extack[0] ? d->nl.extack : strerror(-err));
+		return err;
+	}
+	relay__sync_slots(d, vm);
+	relay__drain(d);
+	return 0;
+}
+
+void relay__detach(struct mpd *d, struct mpd_vm *vm)
+{
+	int err = memplug_nl__detach(&d->nl, vm->id);
+
+	if (err && err != -ENOENT)
+		mpd_log(LOG_WARNING, "VM_DETACH of VM %u: %s", vm->id,
+			d->nl.extack[0] ? d->nl.extack : strerror(-err));
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* One SLOTS_APPLY: attach or detach region slots idx[0..n). */
+int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
+		 int n, bool attach, struct mpd_reply *r)
+{
+	uint64_t slot = vm->cfg.slot_size_mib << 20, t0 = now_ns();
+	struct memplug_slot *s = calloc(n, sizeof(*s));
+	struct memplug_times t = { 0 };
+	int i, err;
+
+	if (!s)
+		return r->err = -ENOMEM;
+	for (i = 0; i < n; i++) {
+		s[i].id = vm->reg.slot_base + idx[i];
+		s[i].gpa = vm->reg.region_gpa + idx[i] * slot;
+		s[i].hva = vm->reg.region_hva + idx[i] * slot;
+		s[i].size = attach ? slot : 0;
+	}
+	err = memplug_nl__apply(&d->nl, vm->id, s, n, &t);
+	free(s);
+	if (err) {
+		snprintf(r->text, sizeof(r->text), "memplug.ko refused the slot batch: %.120s",
+			 d->nl.extack[0] ? d->nl.extack : strerror(-err));
+		return r->err = err;
+	}
+	for (i = 0; i < n; i++)
+		vm->attached[idx[i]] = attach;
+	vm->last_apply_ns = t.total;
+	mpd_log(LOG_DEBUG, "VM %u: %s %d slots (kernel %llu us, round trip %llu us)",
+		vm->id, attach ? "attached" : "detached", n,
+		(unsigned long long)t.total / 1000,
+		(unsigned long long)(now_ns() - t0) / 1000);
+	return 0;
+}
+
+/* Requested or plugged size changed: the module multicasts it. */
+void relay__event(struct mpd *d, struct mpd_vm *vm)
+{
+	struct nl_msg *msg;
+
+	if (vm->mode != MEMPLUG_MODE_MODULE)
+		return;
+	msg = genl_conn__msg(&d->nl, MEMPLUG_CMD_HOTPLUG_EVENT, 0);
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm->id) ||
+	    nla_put_u64(msg, MEMPLUG_A_REQUESTED_SIZE, vm->requested_mib << 20) ||
+	    nla_put_u64(msg, MEMPLUG_A_PLUGGED_SIZE,
+			vm->state.plugged_size_mib << 20)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genl_conn__request(&d->nl, msg, NULL, NULL);
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon socket: VMMs register here (with their VM fd and hotplug
+ * memfd) and report state; memplugctl talks here when memplug.ko is
+ * absent.  SOCK_SEQPACKET: one struct memplug_vmm_msg per datagram.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memplugd.h"
+
+struct mpd_vm *vmm__find(struct mpd *d, uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < MPD_MAX_VMS; i++)
+		if (d->vms[i].used && d->vms[i].id == id)
+			return &d->vms[i];
+	return NULL;
+}
+
+static struct mpd_vm *vmm__by_conn(struct mpd *d, int fd)
+{
+	int i;
+
+	for (i = 0; i < MPD_MAX_VMS; i++)
+		if (d->vms[i].used && d->vms[i].conn == fd)
+			return &d->vms[i];
+	return NULL;
+}
+
+int vmm__accept(struct mpd *d)
+{
+	return accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static int send_msg(int fd, const struct memplug_vmm_msg *m)
+{
+	return send(fd, m, sizeof(*m), MSG_NOSIGNAL) == sizeof(*m) ? 0 : -EPIPE;
+}
+
+
+/* Receives one message and up to two fds; returns its length or -errno. */
+static ssize_t recv_msg(int fd, struct memplug_vmm_msg *m, int *fds, int *nfds,
+			int flags)
+{
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*nfds = 0;
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | flags);
+	if (n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			memcpy(fds + *nfds, CMSG_DATA(cm), k * sizeof(int));
+			*nfds += k;
+		}
+	}
+	return n;
+}
+
+static void close_fds(int *fds, int n)
+{
+	while (n--)
+		close(fds[n]);
+}
+
+/*
+ * May the peer change state?  The same rule as memplug.ko's
+ * GENL_ADMIN_PERM: CAP_NET_ADMIN in its effective set (read from /proc,
+ * as SO_PEERCRED gives no capabilities).
+ */
+static bool peer_privileged(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	unsigned long long caps = 0;
+	char path[64], line[128];
+	bool ok = false;
+	FILE *f;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", cred.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			ok = caps & (1ULL << 12);	/* CAP_NET_ADMIN */
+	fclose(f);
+	return ok;
+}
+
+static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
+			  int *fds, int nfds)
+{
+	struct memplug_vmm_register *reg = &m->reg;
+	struct memplug_vmm_msg ans = { .type = MEMPLUG_VMM_REGISTERED };
+	struct mpd_vm *vm = NULL;
+	int i;
+
+	if (nfds != 2 || reg->version != MEMPLUG_VMM_PROTO_VERSION ||
+	    !peer_privileged(fd)) {
+		mpd_log(LOG_WARNING, "refused a VMM registration (%s)",
+			nfds != 2 ? "needs a VM fd and a memfd" :
+			reg->version != MEMPLUG_VMM_PROTO_VERSION ?
+			"protocol version differs" : "peer lacks CAP_NET_ADMIN");
+		goto refuse;
+	}
+	for (i = 0; i < MPD_MAX_VMS && !vm; i++)
+		if (!d->vms[i].used)
+			vm = &d->vms[i];
+	if (!vm) {
+		mpd_log(LOG_WARNING, "refused a VMM: %d VMs registered already",
+			MPD_MAX_VMS);
+		goto refuse;
+	}
+	memset(vm, 0, sizeof(*vm));
+	vm->used = true;
+	vm->conn = fd;
+	vm->vm_fd = fds[0];
+	vm->mem_fd = fds[1];
+	vm->reg = *reg;
+	vm->reg.name[sizeof(vm->reg.name) - 1] = '\0';
+	vm->state.flags = reg->flags;
+	vm->state.plugged_size_mib = reg->plugged_size_mib;
+	vm->state.requested_size_mib = reg->requested_size_mib;
+	vm->requested_mib = reg->requested_size_mib;
+	if ((reg->flags & MEMPLUG_VMM_F_CONFIGURED) &&
+	    hotplug__configure(vm, &reg->config)) {
+		mpd_log(LOG_WARNING, "refused VMM '%s': its configuration does not fit its region",
+			vm->reg.name);
+		vm->used = false;
+		goto refuse;
+	}
+	vm->mode = MEMPLUG_MODE_LOCAL;
+	if (d->use_module) {
+		if (relay__attach(d, vm)) {
+			vm->used = false;
+			goto refuse;
+		}
+		vm->mode = MEMPLUG_MODE_MODULE;
+	} else {
+		vm->id = d->next_local_id++;
+	}
+	ans.registered.vm_id = vm->id;
+	ans.registered.mode = vm->mode;
+	if (send_msg(fd, &ans)) {
+		vmm__drop(d, vm, "VMM went away while registering", true);
+		return;
+	}
+	mpd_log(LOG_INFO, "VM %u '%s' registered: region %#llx+%llu MiB, slots %u..%u, %s mode",
+		vm->id, vm->reg.name, (unsigned long long)reg->region_gpa,
+		(unsigned long long)(reg->region_size >> 20), reg->slot_base,
+		reg->slot_base + reg->slot_count - 1,
+		vm->mode == MEMPLUG_MODE_MODULE ? "module" : "local");
+	return;
+refuse:
+	close_fds(fds, nfds);
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+	close(fd);
+}
+
+/* A message from a registered VMM that is not a reply. */
+static void vmm__message(struct mpd *d, struct mpd_vm *vm,
+			 struct memplug_vmm_msg *m)
+{
+	switch (m->type) {
+	case MEMPLUG_VMM_STATE:
+		hotplug__state(d, vm, &m->state);
+		break;
+	case MEMPLUG_VMM_SLOTS_EMPTY:
+		hotplug__slots_empty(vm, &m->slots);
+		break;
+	case MEMPLUG_VMM_REPLY:
+		/* a late answer to a request we gave up on */
+		break;
+	default:
+		mpd_log(LOG_WARNING, "VM %u: unexpected message %u", vm->id, m->type);
+	}
+}
+
+/*
+ * Everything queued on a registered VMM's socket is read in one go, so
+ * that slots it emptied one by one are detached in one batch.
+ */
+static void vmm__drain(struct mpd *d, struct mpd_vm *vm,
+		       struct memplug_vmm_msg *m)
+{
+	int fds[4], nfds;
+	ssize_t n;
+
+	do {
+		vmm__message(d, vm, m);
+		n = recv_msg(vm->conn, m, fds, &nfds, MSG_DONTWAIT);
+		close_fds(fds, n > 0 ? nfds : 0);
+	} while (n == sizeof(*m));
+	hotplug__flush_empty(d, vm);
+	if (n == 0 || (n < 0 && n != -EAGAIN))
+		vmm__drop(d, vm, n ? "VMM socket error" : "VMM disconnected", true);
+}
+
+void vmm__readable(struct mpd *d, int fd)
+{
+	struct mpd_vm *vm = vmm__by_conn(d, fd);
+	struct memplug_vmm_msg *m;
+	int fds[4], nfds;
+	ssize_t n;
+
+	m = malloc(sizeof(*m));
+	if (!m)
+		return;
+	n = recv_msg(fd, m, fds, &nfds, 0);
+	if (n <= 0) {
+		close_fds(fds, nfds);
+		if (vm) {
+			vmm__drop(d, vm, n ? "VMM socket error" : "VMM disconnected",
+				  true);
+		} else {
+			epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+			close(fd);
+		}
+		goto out;
+	}
+	if (n != sizeof(*m)) {
+		mpd_log(LOG_WARNING, "short message (%zd bytes) on the socket", n);
+		close_fds(fds, nfds);
+		goto out;
+	}
+	if (vm) {
+		close_fds(fds, nfds);
+		vmm__drain(d, vm, m);
+	} else if (m->type == MEMPLUG_VMM_REGISTER) {
+		vmm__register(d, fd, m, fds, nfds);
+	} else if (m->type == MEMPLUG_VMM_CLI_REQUEST) {
+		close_fds(fds, nfds);
+		cli__request(d, fd, m, peer_privileged(fd));
+	} else {
+		close_fds(fds, nfds);
+		mpd_log(LOG_WARNING, "unexpected first message %u on the socket", m->type);
+	}
+out:
+	free(m);
+}
+
+static int64_t ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/*
+ * Sends a request to the VMM and waits, bounded, for its REPLY.  State
+ * reports arriving meanwhile are applied as usual.
+ */
+int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
+	      struct mpd_reply *r)
+{
+	struct memplug_vmm_msg *in;
+	struct timespec deadline;
+	int fds[4], nfds, err = -ETIMEDOUT;
+	int64_t left;
+
+	m->seq = ++vm->seq;
+	if (send_msg(vm->conn, m)) {
+		snprintf(r->text, sizeof(r->text), "the VMM of VM %u is gone", vm->id);
+		return r->err = -ENODEV;
+	}
+	in = malloc(sizeof(*in));
+	if (!in)
+		return r->err = -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += MPD_VMM_TIMEOUT_MS / 1000;
+	while ((left = ms_left(&deadline)) > 0) {
+		struct pollfd p = { .fd = vm->conn, .events = POLLIN };
+
+		if (poll(&p, 1, left) <= 0)
+			continue;
+		if (recv_msg(vm->conn, in, fds, &nfds, 0) != sizeof(*in)) {
+			close_fds(fds, nfds);
+			err = -ENODEV;
+			break;
+		}
+		close_fds(fds, nfds);
+		if (in->type == MEMPLUG_VMM_REPLY && in->seq == m->seq) {
+			err = in->reply.err;
+			if (err)
+				snprintf(r->text, sizeof(r->text), "%s", in->reply.text);
+			break;
+		}
+		vmm__message(d, vm, in);
+	}
+	free(in);
+	/*
+	 * No flush of empty slots here: a PATCH in progress has not set its
+	 * new request yet, and the flush would judge by the old one.
+	 */
+	if (err == -ETIMEDOUT)
+		snprintf(r->text, sizeof(r->text),
+			 "the VMM of VM %u did not answer within %d ms",
+			 vm->id, MPD_VMM_TIMEOUT_MS);
+	else if (err == -ENODEV)
+		snprintf(r->text, sizeof(r->text), "the VMM of VM %u is gone", vm->id);
+	return r->err = err;
+}
+
+void vmm__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
+	       bool detach)
+{
+	mpd_log(LOG_INFO, "VM %u '%s' dropped: %s", vm->id, vm->reg.name, why);
+	/*
+	 * Only a VMM that went away loses its slots.  When memplugd stops,
+	 * its netlink socket closes and memplug.ko releases the VM but leaves
+	 * the slots to the guest, which keeps using its plugged memory.
+	 */
+	if (detach && vm->mode == MEMPLUG_MODE_MODULE)
+		relay__detach(d, vm);
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, vm->conn, NULL);
+	close(vm->conn);
+	close(vm->vm_fd);
+	close(vm->mem_fd);
+	free(vm->attached);
+	free(vm->empty);
+	memset(vm, 0, sizeof(*vm));
+}
