@@ -20,6 +20,37 @@
 #define TSS_ADDR		0xfffbd000ULL
 #define IDENTITY_MAP_ADDR	0xfffbc000ULL
 
+/*
+ * mmap at a 2 MiB-aligned address: KVM maps guest memory with large pages
+ * only where host-virtual and guest-physical addresses are equally aligned,
+ * and 6.1 does not align large anonymous mappings by itself.
+ */
+void *vmm__mmap_aligned(uint64_t size, int flags, int fd)
+{
+	const uint64_t align = 2ULL << 20;
+	uint8_t *res, *p;
+	uint64_t off;
+
+	res = mmap(NULL, size + align, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	off = (align - (uintptr_t)res % align) % align;
+	if (fd < 0)
+		p = mmap(res + off, size, PROT_READ | PROT_WRITE,
+			 flags | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+	else
+		p = mmap(res + off, size, PROT_NONE, flags | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		munmap(res, size + align);
+		return MAP_FAILED;
+	}
+	if (off)
+		munmap(res, off);
+	munmap(res + off + size, align - off);
+	return p;
+}
+
 uint64_t vmm__now_ns(void)
 {
 	struct timespec ts;
@@ -252,8 +283,7 @@ int kvm__init(struct vmm *vmm)
 	}
 
 	vmm->ram_size = vmm->cfg.ram_size;
-	vmm->ram = mmap(NULL, vmm->ram_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	vmm->ram = vmm__mmap_aligned(vmm->ram_size, MAP_PRIVATE | MAP_NORESERVE, -1);
 	if (vmm->ram == MAP_FAILED) {
 		ret = -errno;
 		pr_err("cannot map %llu MiB of boot RAM: %s",

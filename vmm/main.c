@@ -21,6 +21,7 @@
 #include "memplug/vmm.h"
 #include "memplug/vmm-hotplug.h"
 #include "memplug/vmm-virtio.h"
+#include "memplug/vmm_proto.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1 reboot=acpi pci=noacpi " \
 	"memhp_default_state=online"
@@ -46,6 +47,9 @@ static void usage(FILE *f)
 "      --hotplug-file PATH  the same, from a file\n"
 "      --ctl PATH           control socket (GET, PATCH, WAIT, STATS, CONSOLE)\n"
 "      --no-attach-ahead    attach a slot on its first PLUG, not on PATCH\n"
+"      --daemon SOCKET      register with memplugd (e.g. " MEMPLUG_DEFAULT_SOCKET "):\n"
+"                           it then applies the hotplug memslots through\n"
+"                           memplug.ko and this process may not (seccomp)\n"
 "      --boot-timeout SEC   fail if the guest's init does not print\n"
 "                           'memplug-guest: ready' in time (default 0: none)\n"
 "\n"
@@ -149,6 +153,7 @@ int main(int argc, char **argv)
 		{ "ctl", required_argument, NULL, 'S' },
 		{ "no-attach-ahead", no_argument, NULL, 'N' },
 		{ "boot-timeout", required_argument, NULL, 'T' },
+		{ "daemon", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -209,6 +214,7 @@ int main(int argc, char **argv)
 			break;
 		case 'S': vmm->cfg.ctl_path = optarg; break;
 		case 'N': vmm->cfg.attach_ahead = false; break;
+		case 'D': vmm->cfg.daemon_path = optarg; break;
 		case 'T':
 			if (parse_num("--boot-timeout", optarg, 0, 3600, &v))
 				return 2;
@@ -263,6 +269,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (vmm->cfg.ctl_path && control__init(vmm))
+		return 1;
+	if (vmm->cfg.daemon_path && daemon__init(vmm, vmm->cfg.daemon_path))
 		return 1;
 	if (kvm__start_vcpus(vmm))
 		return 1;

@@ -34,6 +34,7 @@ struct virtio_mem {
 	struct virtio_device vdev;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* plugged or requested changed */
+	uint64_t gen;			/* counts those changes */
 	struct hotplug_config cfg;
 	struct vmm_hotplug *hp;
 	bool attach_ahead;
@@ -46,6 +47,7 @@ struct virtio_mem {
 
 	struct virtio_mem_stats stats;
 	struct virtio_mem_times times;
+	bool trace;			/* MEMPLUG_VMM_TRACE=1: log requests */
 };
 
 static uint64_t now_ns(void)
@@ -157,6 +159,7 @@ static void note_progress(struct virtio_mem *vm)
 		vm->times.first_req_ns = t;
 	if (vm->plugged_size == vm->requested_size && !vm->times.settled_ns)
 		vm->times.settled_ns = t;
+	vm->gen++;
 	pthread_cond_broadcast(&vm->cond);
 }
 
@@ -274,6 +277,8 @@ static uint16_t process_state(struct virtio_mem *vm, uint64_t addr, uint16_t nb,
 static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *req,
 			   struct virtio_mem_resp *resp)
 {
+	uint64_t t0 = now_ns();
+
 	memset(resp, 0, sizeof(*resp));
 	switch (req->type) {
 	case VIRTIO_MEM_REQ_PLUG:
@@ -297,6 +302,12 @@ static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *r
 		break;
 	}
 	note_progress(vm);
+	if (vm->trace)
+		pr_info("virtio-mem: +%.3f ms req %u addr %#llx nb %u -> %u (%.3f ms), plugged %llu MiB",
+			vm->times.patch_ns ? (t0 - vm->times.patch_ns) / 1e6 : 0.0,
+			req->type, (unsigned long long)req->u.plug.addr,
+			req->u.plug.nb_blocks, resp->type, (now_ns() - t0) / 1e6,
+			(unsigned long long)(vm->plugged_size / MIB));
 }
 
 void virtio_mem__handle_queue(struct virtio_mem *vm)
@@ -412,6 +423,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 	vm->vdev.config_generation++;
 	if (vm->vdev.signal_config)
 		vm->vdev.signal_config(&vm->vdev);
+	vm->gen++;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
@@ -454,6 +466,42 @@ int virtio_mem__wait_settled(struct virtio_mem *vm, int timeout_ms)
 	return ret ? -ETIMEDOUT : 0;
 }
 
+/* Waits until the change count passes *gen (or timeout); updates *gen. */
+void virtio_mem__wait_change(struct virtio_mem *vm, uint64_t *gen,
+			     int timeout_ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	ts.tv_sec += timeout_ms / 1000 + ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&vm->lock);
+	while (vm->gen == *gen &&
+	       !pthread_cond_timedwait(&vm->cond, &vm->lock, &ts))
+		;
+	*gen = vm->gen;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+bool virtio_mem__driver_ready(struct virtio_mem *vm)
+{
+	uint8_t status = __atomic_load_n(&vm->vdev.status, __ATOMIC_RELAXED);
+
+	return (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+uint64_t virtio_mem__usable_mib(struct virtio_mem *vm)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&vm->lock);
+	v = vm->usable_region_size / MIB;
+	pthread_mutex_unlock(&vm->lock);
+	return v;
+}
+
 struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm)
 {
 	return &vm->vdev;
@@ -471,6 +519,7 @@ struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
 	vm->cfg = *cfg;
 	vm->hp = hp;
 	vm->attach_ahead = attach_ahead;
+	vm->trace = getenv("MEMPLUG_VMM_TRACE") != NULL;
 	vm->addr = addr;
 	vm->block_size = cfg->block_size_mib * MIB;
 	vm->slot_size = cfg->slot_size_mib * MIB;

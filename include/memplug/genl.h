@@ -42,7 +42,11 @@ void genl_conn__close(struct genl_conn *c);
 /* Joins multicast group @group of the family. */
 int genl_conn__subscribe(struct genl_conn *c, const char *group);
 
-/* A new request message for @cmd; @flags e.g. NLM_F_DUMP.  NULL on ENOMEM. */
+/*
+ * A new request message for @cmd with NLM_F_ACK added to @flags (e.g.
+ * NLM_F_DUMP).  NULL on ENOMEM.  Build the header yourself without
+ * NLM_F_ACK for a command that always replies: the reply then ends it.
+ */
 struct nl_msg *genl_conn__msg(struct genl_conn *c, uint8_t cmd, int flags);
 
 /*
@@ -53,7 +57,7 @@ typedef int (*genl_conn_cb)(struct nlmsghdr *nlh, void *arg);
 
 /*
  * Sends @msg (consumed), waits for the replies and the final ACK or
- * NLMSG_DONE.  Returns 0, the kernel's -errno (c->extack filled in), or the
+ * NLMSG_DONE (or only the reply, without NLM_F_ACK).  Returns 0, the kernel's -errno (c->extack filled in), or the
  * callback's -errno.
  */
 int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,

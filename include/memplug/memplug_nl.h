@@ -29,6 +29,7 @@ struct memplug_range {
 	uint64_t gpa_size;
 	uint64_t hva_base;
 	uint64_t hva_size;
+	uint32_t flags;		/* MEMPLUG_ATTACH_F_*, VM_ATTACH only */
 };
 
 /* Kernel-side time of one SLOTS_APPLY, ns. */
@@ -71,5 +72,13 @@ int memplug_nl__vm_get(struct genl_conn *c, uint32_t vm_id,
 int memplug_nl__vm_dump(struct genl_conn *c,
 			int (*cb)(struct memplug_vm_info *vi, void *arg),
 			void *arg);
+
+/*
+ * A hotplug request relayed to the VM's owner (HOTPLUG_PUT/PATCH/GET,
+ * VM_START): @body may be NULL; the owner's JSON answer lands in @out, its
+ * error message in c->extack.
+ */
+int memplug_nl__relay(struct genl_conn *c, uint8_t cmd, uint32_t vm_id,
+		      const char *body, char *out, size_t outlen);
 
 #endif

@@ -118,6 +118,11 @@ void virtio_mem__stats(struct virtio_mem *vm, struct virtio_mem_stats *s,
 		       struct virtio_mem_times *t);
 /* wait until plugged == requested or timeout; 0 or -ETIMEDOUT */
 int virtio_mem__wait_settled(struct virtio_mem *vm, int timeout_ms);
+/* for memplugd's client (daemon.c) */
+void virtio_mem__wait_change(struct virtio_mem *vm, uint64_t *gen,
+			     int timeout_ms);
+bool virtio_mem__driver_ready(struct virtio_mem *vm);
+uint64_t virtio_mem__usable_mib(struct virtio_mem *vm);
 /* from the hotplug worker: detach @slot if it is empty and not needed */
 void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t slot);
 

@@ -47,6 +47,7 @@ struct vmm_config {
 	int nr_vcpus;
 	int boot_timeout;		/* seconds until the guest's init, 0: none */
 	bool attach_ahead;		/* attach slots on PATCH, not on plug */
+	const char *daemon_path;	/* register with memplugd there */
 };
 
 struct vmm;
@@ -93,6 +94,7 @@ struct vmm {
 	struct vmm_serial *serial;
 	struct vmm_pci *pci;
 	struct vmm_control *ctl;
+	struct vmm_daemon *daemon;
 
 	uint64_t start_ns;
 	uint64_t init_ns;		/* guest printed its ready line */
@@ -106,6 +108,8 @@ struct vmm {
 #define pr_err(fmt, ...) fprintf(stderr, "memplug-vmm: error: " fmt "\n", ##__VA_ARGS__)
 
 uint64_t vmm__now_ns(void);
+/* mmap @size at a 2 MiB-aligned address (fd < 0: anonymous, RW) */
+void *vmm__mmap_aligned(uint64_t size, int flags, int fd);
 
 /* kvm.c */
 int kvm__init(struct vmm *vmm);
@@ -135,6 +139,10 @@ void serial__input(struct vmm *vmm, const char *buf, size_t len);
 
 /* pci.c */
 int pci__init(struct vmm *vmm);
+
+/* daemon.c: memplugd's client (--daemon) */
+struct vmm_daemon;
+int daemon__init(struct vmm *vmm, const char *path);
 
 /* control.c */
 int control__init(struct vmm *vmm);

@@ -7,6 +7,10 @@ KERNEL=/boot/vmlinuz-$KVER
 VMM=build/vmm/memplug-vmm
 INITRD=build/guest/initramfs.cpio.gz
 T=$(mktemp -d /tmp/memplug-vmm-test.XXXXXX)
+# 2 MiB pages for memplug-vmm's hotplug memfd (vmm/memory.c): the test VM
+# is throw-away, so the tests allow them as a deployment would
+thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+[ -n "${MEMPLUG_IN_VM:-}" ] && [ -w $thp ] && echo advise > $thp
 tap_n=0
 tap_fail=0
 

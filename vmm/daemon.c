@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daemon: memplug-vmm as a client of memplugd (--daemon SOCKET).
+ *
+ * The VMM registers its VM fd, hotplug memfd and region with memplugd
+ * (include/memplug/vmm_proto.h).  In module mode memplugd attaches every
+ * slot of a grown request through memplug.ko before it sends REQUEST, so
+ * the slot operations here only change the protection of our mapping, and
+ * a seccomp filter then denies this process KVM_SET_USER_MEMORY_REGION
+ * altogether: the proof that the VMM no longer touches hotplug memslots.
+ * In local mode (no module) the VMM keeps its own slot operations.
+ *
+ * Two threads: one answers memplugd's requests, one reports state changes
+ * (plugged, requested, driver ready).  If memplugd goes away the guest runs
+ * on; the VMM registers again once memplugd is back.
+ */
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/kvm.h>
+
+#include "memplug/vmm.h"
+#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-virtio.h"
+#include "memplug/vmm_proto.h"
+
+struct vmm_daemon {
+	struct vmm *vmm;
+	const char *path;
+	int fd;				/* -1 while not registered */
+	uint32_t vm_id;
+	enum memplug_mode mode;
+	bool seccomp_on;
+	pthread_mutex_t send_lock;
+	pthread_t rx, tx;
+	struct memplug_vmm_state sent;	/* last STATE sent */
+};
+
+static int daemon__send(struct vmm_daemon *d, const struct memplug_vmm_msg *m)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&d->send_lock);
+	if (d->fd < 0 ||
+	    send(d->fd, m, sizeof(*m), MSG_NOSIGNAL) != sizeof(*m))
+		ret = -EPIPE;
+	pthread_mutex_unlock(&d->send_lock);
+	return ret;
+}
+
+/* Module mode: memplugd holds the memslot; we only open or close ours. */
+static int daemon__attach(void *ctx, const struct hotplug_slot *s)
+{
+	return mprotect(s->hva, s->size, PROT_READ | PROT_WRITE) ? -errno : 0;
+}
+
+static int daemon__detach(void *ctx, const struct hotplug_slot *s)
+{
+	struct vmm_daemon *d = ctx;
+	struct memplug_vmm_msg m = {
+		.type = MEMPLUG_VMM_SLOTS_EMPTY,
+		.slots = { .first = s->index, .count = 1 },
+	};
+
+	/* Empty and outside the request: memplugd detaches it (batched). */
+	if (mprotect(s->hva, s->size, PROT_NONE))
+		return -errno;
+	daemon__send(d, &m);
+	return 0;
+}
+
+static const struct hotplug_slots_ops hotplug_daemon_ops = {
+	.name = "memplugd",
+	.attach = daemon__attach,
+	.detach = daemon__detach,
+};
+
+/*
+ * Deny KVM_SET_USER_MEMORY_REGION to every thread of this process from now
+ * on (it fails with EPERM).  Boot RAM is already mapped.
+ */
+static int daemon__seccomp(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, KVM_SET_USER_MEMORY_REGION, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		return -errno;
+	return 0;
+}
+
+static int daemon__connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* REGISTER with our fds; waits for REGISTERED.  Returns the fd or -errno. */
+static int daemon__register(struct vmm_daemon *d)
+{
+	struct vmm *vmm = d->vmm;
+	struct vmm_hotplug *hp = vmm->hp;
+	struct memplug_vmm_msg *m = calloc(1, sizeof(*m));
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	struct hotplug_state st;
+	int fd, fds[2] = { vmm->vm_fd, hp->memfd };
+
+	if (!m)
+		return -ENOMEM;
+	fd = daemon__connect(d->path);
+	if (fd < 0)
+		goto out;
+	virtio_mem__get(vmm->vmem, &st);
+	m->type = MEMPLUG_VMM_REGISTER;
+	m->reg.version = MEMPLUG_VMM_PROTO_VERSION;
+	m->reg.flags = MEMPLUG_VMM_F_CONFIGURED | MEMPLUG_VMM_F_RUNNING;
+	snprintf(m->reg.name, sizeof(m->reg.name), "memplug-vmm-%d", getpid());
+	m->reg.region_gpa = hp->gpa;
+	m->reg.region_size = hp->size;
+	m->reg.region_hva = (uintptr_t)hp->hva;
+	m->reg.slot_base = hp->kvm_slot_base;
+	m->reg.slot_count = hp->nr_slots;
+	m->reg.config = st.config;
+	m->reg.plugged_size_mib = st.plugged_size_mib;
+	m->reg.requested_size_mib = st.requested_size_mib;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != sizeof(*m) ||
+	    recv(fd, m, sizeof(*m), 0) != sizeof(*m) ||
+	    m->type != MEMPLUG_VMM_REGISTERED) {
+		close(fd);
+		fd = -ECONNREFUSED;
+		goto out;
+	}
+	d->vm_id = m->registered.vm_id;
+	d->mode = m->registered.mode;
+out:
+	free(m);
+	return fd;
+}
+
+static void daemon__reply(struct vmm_daemon *d, uint32_t seq, int err,
+			  const char *text)
+{
+	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_REPLY, .seq = seq };
+
+	m.reply.err = err;
+	if (text)
+		snprintf(m.reply.text, sizeof(m.reply.text), "%s", text);
+	daemon__send(d, &m);
+}
+
+static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *m)
+{
+	char err[HOTPLUG_ERR_LEN] = "";
+	struct hotplug_patch p;
+	int ret;
+
+	switch (m->type) {
+	case MEMPLUG_VMM_REQUEST:
+		p.requested_size_mib = m->request.requested_size_mib;
+		ret = virtio_mem__patch(d->vmm->vmem, &p, err, sizeof(err));
+		daemon__reply(d, m->seq, ret, err);
+		break;
+	case MEMPLUG_VMM_CONFIG:
+		daemon__reply(d, m->seq, -EBUSY,
+			      "Invalid hotplug-memory: PUT is accepted only before the guest starts");
+		break;
+	case MEMPLUG_VMM_START:
+		daemon__reply(d, m->seq, -EALREADY, "the guest is already running");
+		break;
+	default:
+		pr_err("memplugd sent message %u, ignored", m->type);
+	}
+}
+
+static void daemon__state(struct vmm_daemon *d, bool force)
+{
+	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_STATE };
+	struct hotplug_state st;
+
+	virtio_mem__get(d->vmm->vmem, &st);
+	m.state.flags = MEMPLUG_VMM_F_CONFIGURED | MEMPLUG_VMM_F_RUNNING;
+	if (virtio_mem__driver_ready(d->vmm->vmem))
+		m.state.flags |= MEMPLUG_VMM_F_DRIVER_READY;
+	m.state.plugged_size_mib = st.plugged_size_mib;
+	m.state.requested_size_mib = st.requested_size_mib;
+	m.state.usable_size_mib = virtio_mem__usable_mib(d->vmm->vmem);
+	if (!force && m.state.flags == d->sent.flags &&
+	    m.state.plugged_size_mib == d->sent.plugged_size_mib &&
+	    m.state.requested_size_mib == d->sent.requested_size_mib)
+		return;
+	m.state.timestamp_ns = vmm__now_ns();
+	if (!daemon__send(d, &m))
+		d->sent = m.state;
+}
+
+static void *daemon__tx(void *arg)
+{
+	struct vmm_daemon *d = arg;
+	uint64_t gen = 0;
+
+	for (;;) {
+		/* Woken by every plugged/requested change; polls driver state. */
+		virtio_mem__wait_change(d->vmm->vmem, &gen, 100);
+		daemon__state(d, false);
+	}
+	return NULL;
+}
+
+static void *daemon__rx(void *arg)
+{
+	struct vmm_daemon *d = arg;
+	struct memplug_vmm_msg *m = malloc(sizeof(*m));
+	int fd;
+
+	if (!m)
+		return NULL;
+	for (;;) {
+		while (d->fd >= 0 && recv(d->fd, m, sizeof(*m), 0) == sizeof(*m))
+			daemon__request(d, m);
+		pr_info("memplugd went away; the guest runs on, registering again when it is back");
+		pthread_mutex_lock(&d->send_lock);
+		if (d->fd >= 0)
+			close(d->fd);
+		d->fd = -1;
+		pthread_mutex_unlock(&d->send_lock);
+		while ((fd = daemon__register(d)) < 0)
+			sleep(1);
+		pthread_mutex_lock(&d->send_lock);
+		d->fd = fd;
+		pthread_mutex_unlock(&d->send_lock);
+		pr_info("registered again with memplugd as VM %u", d->vm_id);
+		daemon__state(d, true);
+	}
+	return NULL;
+}
+
+int daemon__init(struct vmm *vmm, const char *path)
+{
+	struct vmm_daemon *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d)
+		return -ENOMEM;
+	if (!vmm->hp || !vmm->vmem) {
+		pr_err("--daemon needs a hotplug configuration (--hotplug)");
+		return -EINVAL;
+	}
+	d->vmm = vmm;
+	d->path = path;
+	pthread_mutex_init(&d->send_lock, NULL);
+	d->fd = daemon__register(d);
+	if (d->fd < 0) {
+		pr_err("cannot register with memplugd at %s: %s", path,
+		       strerror(-d->fd));
+		return d->fd;
+	}
+	if (d->mode == MEMPLUG_MODE_MODULE) {
+		vmm->hp->ops = &hotplug_daemon_ops;
+		vmm->hp->ops_ctx = d;
+		ret = daemon__seccomp();
+		if (ret) {
+			pr_err("seccomp: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	pr_info("registered with memplugd as VM %u, %s mode%s", d->vm_id,
+		d->mode == MEMPLUG_MODE_MODULE ? "module" : "local",
+		d->mode == MEMPLUG_MODE_MODULE ?
+		": memslot ioctls denied to this process (seccomp)" : "");
+	vmm->daemon = d;
+	daemon__state(d, true);
+	if (pthread_create(&d->rx, NULL, daemon__rx, d) ||
+	    pthread_create(&d->tx, NULL, daemon__tx, d))
+		return -errno;
+	return 0;
+}
