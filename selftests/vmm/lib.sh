@@ -40,7 +40,8 @@ wait_for() {
 vmm_start() {
 	local name=$1
 	shift
-	"$VMM" -k "$KERNEL" -i "$INITRD" --console none \
+	# quiet: every console byte is a VM exit, and the log is in "dmesg"
+	"$VMM" -k "$KERNEL" -i "$INITRD" -a quiet --console none \
 		--console-file "$T/$name.con" --ctl "$T/$name.sock" "$@" \
 		< /dev/null 2> "$T/$name.err" &
 	VMM_PID=$!
@@ -74,7 +75,9 @@ guest() {
 		[ $i -ge $max ] && return 1
 		sleep 0.1
 	done
-	grep "^@$tag" "$T/$name.con" | sed -n "$((c + 1))p"
+	# the guest's tty ends lines with \r\n
+	grep "^@$tag" "$T/$name.con" | sed -n "$((c + 1))p" | tr -d '\r'
+
 }
 
 # json_field JSON FIELD: an integer field of a flat JSON object
