@@ -1,6 +1,7 @@
 #!/bin/sh
 # memplug-vmm boots Debian's kernel with the project's guest and exits
-# cleanly: power off (0), reboot (5), errors for a missing kernel, bad
+# cleanly: power off (0), reboot (5), a triple fault is a reset (3),
+# errors for a missing kernel, bad
 # options, a bad PUT body (2) and a guest that does not reach init (4).
 # Runs in the test VM (needs /dev/kvm).
 cd "$(dirname "$0")/../.." || exit 1
@@ -60,5 +61,16 @@ vmm_wait "$VMM_PID" 30
 rc=$?
 check "boot timeout: VMM exits 4 ($rc) with a clear error" \
 	sh -c "[ $rc -eq 4 ] && grep -q 'did not reach its init in time' $T/b3.err"
+
+# a triple fault: the kernel's 64-bit entry point replaced by ud2 (the
+# VMM enters with an empty IDT, so the #UD escalates to a shutdown)
+cp "$KERNEL" "$T/bad-vmlinuz"
+sects=$(od -An -tu1 -j497 -N1 "$KERNEL" | tr -d ' ')
+[ "$sects" -eq 0 ] && sects=4
+printf '\017\013' | dd of="$T/bad-vmlinuz" bs=1 seek=$(((sects + 1) * 512 + 0x200)) conv=notrunc 2> /dev/null
+"$VMM" -k "$T/bad-vmlinuz" -i "$INITRD" --console none --boot-timeout 60 2> "$T/e5"
+rc=$?
+check "triple fault: reported as a guest reset, exit 3 ($rc)" \
+	sh -c "[ $rc -eq 3 ] && grep -q 'guest reset (KVM_EXIT_SHUTDOWN' $T/e5"
 
 tap_end
