@@ -210,7 +210,7 @@ static uint16_t process_plug(struct virtio_mem *vm, uint64_t addr, uint16_t nb)
 		set_block(vm, b, true);
 		vm->slot_blocks[b / vm->blocks_per_slot]++;
 	}
-	vm->plugged_size += size;
+	__atomic_store_n(&vm->plugged_size, vm->plugged_size + size, __ATOMIC_RELAXED);
 	vm->stats.plug++;
 	return VIRTIO_MEM_RESP_ACK;
 }
@@ -230,7 +230,8 @@ static uint16_t process_unplug(struct virtio_mem *vm, uint64_t addr, uint16_t nb
 		if (!--vm->slot_blocks[s] && s >= slots_needed(vm))
 			hotplug__queue_detach(vm->hp, s);
 	}
-	vm->plugged_size -= (uint64_t)nb * vm->block_size;
+	__atomic_store_n(&vm->plugged_size, vm->plugged_size - (uint64_t)nb * vm->block_size,
+			 __ATOMIC_RELAXED);
 	hotplug__queue_discard(vm->hp, first * vm->block_size,
 			       (uint64_t)nb * vm->block_size);
 	update_usable(vm);
@@ -252,7 +253,7 @@ static uint16_t process_unplug_all(struct virtio_mem *vm)
 			hotplug__queue_detach(vm->hp, s);
 	}
 	memset(vm->plugged, 0, (vm->nr_blocks + 63) / 64 * 8);
-	vm->plugged_size = 0;
+	__atomic_store_n(&vm->plugged_size, 0, __ATOMIC_RELAXED);
 	update_usable(vm);
 	vm->stats.unplug_all++;
 	return VIRTIO_MEM_RESP_ACK;
@@ -406,7 +407,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 		return -EAGAIN;
 	}
 	req = p->requested_size_mib * MIB;
-	vm->requested_size = req;
+	__atomic_store_n(&vm->requested_size, req, __ATOMIC_RELAXED);
 	memset(&vm->times, 0, sizeof(vm->times));
 	vm->times.patch_ns = now_ns();
 	if (vm->plugged_size == req)
@@ -431,11 +432,14 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 
 void virtio_mem__get(struct virtio_mem *vm, struct hotplug_state *st)
 {
-	pthread_mutex_lock(&vm->lock);
+	/*
+	 * No lock: a GET must never wait behind request handling or a slot
+	 * ioctl on the worker (Firecracker #6007).  The sizes are written
+	 * under vm->lock with atomic stores.
+	 */
 	st->config = vm->cfg;
-	st->plugged_size_mib = vm->plugged_size / MIB;
-	st->requested_size_mib = vm->requested_size / MIB;
-	pthread_mutex_unlock(&vm->lock);
+	st->plugged_size_mib = __atomic_load_n(&vm->plugged_size, __ATOMIC_RELAXED) / MIB;
+	st->requested_size_mib = __atomic_load_n(&vm->requested_size, __ATOMIC_RELAXED) / MIB;
 }
 
 void virtio_mem__stats(struct virtio_mem *vm, struct virtio_mem_stats *s,
