@@ -154,6 +154,8 @@ static void loop(struct mpd *d)
 			} else {
 				vmm__readable(d, fd);
 			}
+			if (d->nl_open)
+				relay__drain(d);
 		}
 	}
 }

@@ -94,6 +94,7 @@ int hotplug__configure(struct mpd_vm *vm, const struct hotplug_config *cfg);
 /* relay.c: memplug.ko (attach, slots, relayed requests, events). */
 int relay__open(struct mpd *d);
 void relay__readable(struct mpd *d);
+int relay__drain(struct mpd *d);
 int relay__attach(struct mpd *d, struct mpd_vm *vm);
 void relay__detach(struct mpd *d, struct mpd_vm *vm);
 int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,

@@ -53,7 +53,6 @@ int relay__open(struct mpd *d)
 	if (err)
 		return err;
 	d->nl.unsolicited = relay__enqueue;
-	nl_socket_disable_seq_check(d->nl.sk);
 	d->nl_open = true;
 	return 0;
 }
@@ -106,7 +105,12 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
 	relay__reply(d, nla_get_u64(tb[MEMPLUG_A_COOKIE]), &r);
 }
 
-static int relay__drain(struct mpd *d)
+/*
+ * Handles the queued relayed requests.  The main loop calls this after
+ * every event: a request may have been read off the socket while we
+ * waited for the answer to one of our own, and epoll will not say so.
+ */
+int relay__drain(struct mpd *d)
 {
 	struct relay_msg *m;
 	int n = 0;
@@ -122,6 +126,11 @@ static int relay__drain(struct mpd *d)
 	return n;
 }
 
+static int relay__any_seq(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 static int relay__valid(struct nl_msg *msg, void *arg)
 {
 	relay__enqueue(nlmsg_hdr(msg), arg);
@@ -135,6 +144,8 @@ void relay__readable(struct mpd *d)
 	if (!cb)
 		return;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, relay__valid, d);
+	/* Relayed requests carry sequence number 0. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, relay__any_seq, NULL);
 	if (nl_recvmsgs(d->nl.sk, cb) < 0)
 		mpd_log(LOG_WARNING, "netlink receive failed");
 	nl_cb_put(cb);
@@ -143,12 +154,15 @@ void relay__readable(struct mpd *d)
 
 static void vm_range(struct mpd_vm *vm, struct memplug_range *r)
 {
+	memset(r, 0, sizeof(*r));
 	r->slot_base = vm->reg.slot_base;
 	r->slot_count = vm->reg.slot_count;
 	r->gpa_base = vm->reg.region_gpa;
 	r->gpa_size = vm->reg.region_size;
 	r->hva_base = vm->reg.region_hva;
 	r->hva_size = vm->reg.region_size;
+	/* Survive our own restart: see MEMPLUG_ATTACH_F_* in the uapi. */
+	r->flags = MEMPLUG_ATTACH_F_KEEP_SLOTS | MEMPLUG_ATTACH_F_ADOPT;
 }
 
 /*

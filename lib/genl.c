@@ -23,6 +23,7 @@ struct genl_req {
 	genl_conn_cb cb;
 	void *arg;
 	uint32_t seq;			/* of the request */
+	int reply_ends;			/* no ACK asked: the reply is the end */
 	int done;
 	int err;
 };
@@ -101,13 +102,21 @@ static int genl_req__valid(struct nl_msg *msg, void *arg)
 		r->c->unsolicited(nlh, r->c->unsolicited_arg);
 		return NL_OK;
 	}
+	if (r->reply_ends)
+		r->done = 1;
 	if (!r->cb)
-		return NL_OK;
+		return r->done ? NL_STOP : NL_OK;
 	err = r->cb(nlh, r->arg);
 	if (err) {
 		r->err = err;
 		return NL_STOP;
 	}
+	return NL_OK;
+}
+
+/* With an unsolicited handler, sequence numbers are checked in _valid. */
+static int genl_req__any_seq(struct nl_msg *msg, void *arg)
+{
 	return NL_OK;
 }
 
@@ -165,6 +174,13 @@ int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,
 
 	c->extack[0] = '\0';
 	c->bad_attr_off = -1;
+	/*
+	 * A command that always replies needs no ACK after the reply (errors
+	 * come back either way).  Careful: libnl advances its expected
+	 * sequence number only on ACK/DONE, so such requests must not be
+	 * mixed with default sequence checks (memplug_nl uses NLM_F_ACK).
+	 */
+	r.reply_ends = !(nlmsg_hdr(msg)->nlmsg_flags & (NLM_F_ACK | NLM_F_DUMP));
 	nlcb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!nlcb) {
 		nlmsg_free(msg);
@@ -180,10 +196,16 @@ int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,
 	nl_cb_err(nlcb, NL_CB_CUSTOM, genl_req__error, &r);
 	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, genl_req__valid, &r);
 	nl_cb_set(nlcb, NL_CB_FINISH, NL_CB_CUSTOM, genl_req__finish, &r);
+	if (c->unsolicited)
+		nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM,
+			  genl_req__any_seq, NULL);
 	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, genl_req__finish, &r);
 	while (!r.done && !r.err) {
 		err = nl_recvmsgs(c->sk, nlcb);
 		if (err < 0 && !r.err) {
+			/* libnl's own failure: say which, for the logs */
+			snprintf(c->extack, sizeof(c->extack), "netlink: %s",
+				 nl_geterror(err));
 			r.err = -EIO;
 			break;
 		}

@@ -3,6 +3,7 @@
  * memplug_nl: memplug's generic netlink requests (include/memplug/memplug_nl.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netlink/attr.h>
@@ -39,7 +40,8 @@ int memplug_nl__attach(struct genl_conn *c, int vm_fd,
 	    nla_put_u64(msg, MEMPLUG_A_GPA_BASE, r->gpa_base) ||
 	    nla_put_u64(msg, MEMPLUG_A_GPA_SIZE, r->gpa_size) ||
 	    nla_put_u64(msg, MEMPLUG_A_HVA_BASE, r->hva_base) ||
-	    nla_put_u64(msg, MEMPLUG_A_HVA_SIZE, r->hva_size)) {
+	    nla_put_u64(msg, MEMPLUG_A_HVA_SIZE, r->hva_size) ||
+	    (r->flags && nla_put_u32(msg, MEMPLUG_A_ATTACH_FLAGS, r->flags))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -238,4 +240,40 @@ int memplug_nl__vm_dump(struct genl_conn *c,
 	if (!msg)
 		return -ENOMEM;
 	return genl_conn__request(c, msg, memplug_nl__dump_one, &d);
+}
+
+struct memplug_nl_body {
+	char *buf;
+	size_t len;
+};
+
+static int memplug_nl__relay_reply(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[MEMPLUG_A_MAX + 1];
+	struct memplug_nl_body *b = arg;
+
+	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0)
+		return -EPROTO;
+	if (tb[MEMPLUG_A_HOTPLUG_BODY])
+		snprintf(b->buf, b->len, "%s",
+			 (char *)nla_data(tb[MEMPLUG_A_HOTPLUG_BODY]));
+	return 0;
+}
+
+int memplug_nl__relay(struct genl_conn *c, uint8_t cmd, uint32_t vm_id,
+		      const char *body, char *out, size_t outlen)
+{
+	struct nl_msg *msg = genl_conn__msg(c, cmd, 0);
+	struct memplug_nl_body b = { .buf = out, .len = outlen };
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm_id) ||
+	    (body && nla_put_string(msg, MEMPLUG_A_HOTPLUG_BODY, body))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	if (outlen)
+		out[0] = '\0';
+	return genl_conn__request(c, msg, memplug_nl__relay_reply, &b);
 }

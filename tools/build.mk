@@ -10,7 +10,9 @@ $(B)/lib/genl.o $(B)/lib/memplug_nl.o: $(B)/lib/%.o: lib/%.c $(MEMPLUG_NL_HDRS)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -c -o $@ $<
 
 PROGS += $(B)/tools/memplugctl
-$(B)/tools/memplugctl: tools/memplugctl/memplugctl.c $(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS)
+MEMPLUGCTL_SRCS := tools/memplugctl/memplugctl.c tools/memplugctl/hotplug.c
+$(B)/tools/memplugctl: $(MEMPLUGCTL_SRCS) tools/memplugctl/memplugctl.h \
+		include/memplug/vmm_proto.h $(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) $(JSON_CFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) $(JSON_CFLAGS) -o $@ $(MEMPLUGCTL_SRCS) \
 		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) $(JSON_LIBS)

@@ -3,10 +3,11 @@
  * memplugctl: inspect memplug.ko (iproute2 dpll.c style).
  *
  *   memplugctl [-j] [-p] vm show [VM]
+ *   memplugctl vm start VM
+ *   memplugctl [-j] hotplug put|patch|get VM ...   (hotplug.c)
  *   memplugctl [-j] monitor
  *
- * Objects dispatch through an if/else chain of exact words; memplugd's issue
- * adds the "hotplug" object (put/patch/get) next to "vm".
+ * Objects dispatch through an if/else chain of exact words.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,31 +15,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
 
-#include "memplug/memplug_nl.h"
+#include "memplugctl.h"
 
-struct memplugctl {
-	struct genl_conn nl;
-	int argc;
-	char **argv;
-	int json;
-	int pretty;
-	json_object *out;	/* JSON array being filled, when -j */
-};
-
-static const char *memplugctl__arg(struct memplugctl *ctl)
+const char *memplugctl__arg(struct memplugctl *ctl)
 {
 	return ctl->argc > 0 ? ctl->argv[0] : NULL;
 }
 
-static int memplugctl__match(struct memplugctl *ctl, const char *word)
+int memplugctl__match(struct memplugctl *ctl, const char *word)
 {
 	if (ctl->argc > 0 && !strcmp(ctl->argv[0], word)) {
 		ctl->argc--;
 		ctl->argv++;
 		return 1;
 	}
+	return 0;
+}
+
+/* Takes the next word as a VM id. */
+int memplugctl__vm_id(struct memplugctl *ctl, uint32_t *id)
+{
+	const char *arg = memplugctl__arg(ctl);
+	unsigned long v;
+	char *end;
+
+	if (!arg) {
+		fprintf(stderr, "Error: a VM id is required.\n");
+		return -EINVAL;
+	}
+	v = strtoul(arg, &end, 0);
+	if (*end || !*arg || v > UINT32_MAX) {
+		fprintf(stderr, "Error: \"%s\" is not a VM id.\n", arg);
+		return -EINVAL;
+	}
+	*id = v;
+	ctl->argc--;
+	ctl->argv++;
 	return 0;
 }
 
@@ -166,6 +179,10 @@ static int memplugctl__vm_show(struct memplugctl *ctl)
 
 static int memplugctl__vm(struct memplugctl *ctl)
 {
+	if (memplugctl__match(ctl, "start"))
+		return memplugctl__vm_start(ctl);
+	if (!ctl->nl_ok)
+		return memplugctl__hotplug_vm_show(ctl);
 	if (memplugctl__match(ctl, "show") || !memplugctl__arg(ctl))
 		return memplugctl__vm_show(ctl);
 	fprintf(stderr, "Command \"%s\" not found\n", memplugctl__arg(ctl));
@@ -292,15 +309,28 @@ static void memplugctl__usage(FILE *f)
 	fprintf(f,
 		"Usage: memplugctl [-j] [-p] OBJECT COMMAND [ARGS]\n"
 		"       memplugctl vm show [VM]\n"
+		"       memplugctl vm start VM\n"
+		"       memplugctl hotplug put VM { JSON | total MIB [block MIB] [slot MIB] }\n"
+		"       memplugctl hotplug patch VM { JSON | requested MIB } [--wait [SEC]]\n"
+		"       memplugctl hotplug get VM\n"
 		"       memplugctl monitor\n"
 		"  -j, --json    JSON output\n"
-		"  -p, --pretty  indented JSON\n");
+		"  -p, --pretty  indented JSON\n"
+		"  -s, --socket PATH  memplugd's socket, used when memplug.ko is not\n"
+		"                     loaded (default " MEMPLUG_DEFAULT_SOCKET ")\n");
 }
 
 static int memplugctl__cmd(struct memplugctl *ctl)
 {
 	if (memplugctl__match(ctl, "vm"))
 		return memplugctl__vm(ctl);
+	if (memplugctl__match(ctl, "hotplug"))
+		return memplugctl__hotplug(ctl);
+	if (!ctl->nl_ok) {
+		fprintf(stderr, "Error: the \"%s\" generic netlink family is not registered; is memplug.ko loaded (modprobe memplug)?\n",
+			MEMPLUG_GENL_NAME);
+		return -ENOENT;
+	}
 	if (memplugctl__match(ctl, "monitor"))
 		return memplugctl__monitor(ctl);
 	fprintf(stderr, "Object \"%s\" not found\n", memplugctl__arg(ctl));
@@ -312,19 +342,23 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct memplugctl ctl = { 0 };
+	struct memplugctl ctl = { .sock_path = MEMPLUG_DEFAULT_SOCKET };
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jps:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			ctl.json = 1;
 			break;
 		case 'p':
 			ctl.pretty = 1;
+			break;
+		case 's':
+			ctl.sock_path = optarg;
 			break;
 		case 'h':
 			memplugctl__usage(stdout);
@@ -340,19 +374,16 @@ int main(int argc, char **argv)
 		memplugctl__usage(ctl.argc ? stdout : stderr);
 		return ctl.argc ? 0 : 2;
 	}
+	/* Without memplug.ko, hotplug requests go to memplugd's socket. */
 	err = memplug_nl__open(&ctl.nl);
-	if (err == -ENOENT) {
-		fprintf(stderr, "Error: the \"%s\" generic netlink family is "
-			"not registered; is memplug.ko loaded (modprobe memplug)?\n",
-			MEMPLUG_GENL_NAME);
-		return 1;
-	}
-	if (err) {
+	if (err && err != -ENOENT) {
 		fprintf(stderr, "Error: cannot open a netlink socket: %s.\n",
 			strerror(-err));
 		return 1;
 	}
+	ctl.nl_ok = !err;
 	err = memplugctl__cmd(&ctl);
-	genl_conn__close(&ctl.nl);
+	if (ctl.nl_ok)
+		genl_conn__close(&ctl.nl);
 	return err ? 1 : 0;
 }

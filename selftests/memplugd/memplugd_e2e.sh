@@ -1,0 +1,193 @@
+#!/bin/bash
+# memplugd end to end in the test VM: memplug.ko + memplugd + memplug-vmm
+# (with a seccomp filter that denies it memslot ioctls) + a Linux guest,
+# driven by memplugctl.  Then the same without the module (fallback).
+# TAP on stdout.
+cd "$(dirname "$0")/../.." || exit 1
+. selftests/vmm/lib.sh
+
+MEMPLUGD=build/daemon/memplugd
+CTL=build/tools/memplugctl
+SOCK=$T/memplugd.sock
+PUT='{"total_size_mib":2048,"block_size_mib":2,"slot_size_mib":128}'
+
+mctl() { "$CTL" -s "$SOCK" "$@"; }
+
+daemon_start() {
+	"$MEMPLUGD" -s "$SOCK" "$@" 2>> "$T/memplugd.log" &
+	DAEMON_PID=$!
+	wait_for "$T/memplugd.log" 'listening on' 10
+}
+
+# vm_id: the only VM memplugd knows (module: from vm show)
+vm_id() {
+	sed -n 's/.*registered with memplugd as VM \([0-9]*\).*/\1/p' "$T/$1.err" | tail -1
+}
+
+get_field() { json_field "$(mctl -j hotplug get "$1")" "$2"; }
+
+guest_mem_kb() { guest "$1" mem mem | sed -n 's/.*MemTotal_kB=\([0-9]*\).*/\1/p'; }
+
+vmm_rss_kb() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }
+
+# The guest's console still answers: it has survived whatever we did.
+guest_alive() { guest "$1" cpus cpus 20 | grep -q '^@cpus'; }
+
+# ---- module mode -----------------------------------------------------
+if ! grep -q '^memplug ' /proc/modules; then
+	ok "# SKIP memplug.ko is not loaded"
+	tap_end
+	exit
+fi
+daemon_start
+check "memplugd starts and says it uses memplug.ko" \
+	grep -q 'listening on .* (module mode)' "$T/memplugd.log"
+
+vmm_start a -m 512 --hotplug "$PUT" --daemon "$SOCK" --boot-timeout 120
+A_PID=$VMM_PID
+wait_for "$T/a.err" 'registered with memplugd' 20
+VM=$(vm_id a)
+check "the VMM registered in module mode with seccomp on" \
+	grep -q "registered with memplugd as VM $VM, module mode: memslot ioctls denied" "$T/a.err"
+check "the guest boots" wait_for "$T/a.con" 'memplug-guest: ready' 120
+check "vm show lists the VM with its owner" \
+	sh -c "$CTL -j vm show $VM | grep -q '\"id\":$VM'"
+
+before=$(guest_mem_kb a)
+diag "guest MemTotal before: $before kB"
+# The driver comes up shortly after init: retry while it is not ready.
+for i in $(seq 1 50); do
+	out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1) && break
+	echo "$out" | grep -q 'driver is not ready' || break
+	sleep 0.2
+done
+diag "$out"
+check "patch requested 1024 --wait reaches plugged 1024" \
+	sh -c "echo '$out' | grep -q 'plugged 1024 MiB after'"
+after=$(guest_mem_kb a)
+diag "guest MemTotal after: $after kB"
+check "the guest's MemTotal grew by 1 GiB" \
+	test "$((after - before))" -eq $((1024 * 1024))
+check "memplug.ko holds the 8 slots of 128 MiB (vm show)" \
+	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -q ':8$'"
+check "GET mirrors plugged 1024, requested 1024" \
+	sh -c "test '$(get_field "$VM" plugged_size_mib)' = 1024 && test '$(get_field "$VM" requested_size_mib)' = 1024"
+check "the VMM itself never set a hotplug memslot" \
+	sh -c "! grep -q 'attaching slot' '$T/a.err'"
+
+# bad bodies: refused with their message, nothing changes
+bad() {
+	local want=$1 body=$2 out
+	out=$(mctl hotplug patch "$VM" "$body" 2>&1)
+	if [ $? -ne 0 ] && [ "$out" = "Error: $want." ] &&
+	   [ "$(get_field "$VM" requested_size_mib)" = 1024 ]; then
+		ok "PATCH $body refused: $want"
+	else
+		not_ok "PATCH $body refused: $want (got: $out)"
+	fi
+}
+bad "unknown field \`bogus\`" '{"bogus":1}'
+bad "Invalid requested_size_mib: must be an integer, not a string" '{"requested_size_mib":"512"}'
+bad "Invalid requested_size_mib: must be 0..=1048576" '{"requested_size_mib":2000000}'
+bad "Invalid requested_size_mib: must be a multiple of block_size_mib" '{"requested_size_mib":513}'
+bad "Invalid requested_size_mib: must be <= total_size_mib" '{"requested_size_mib":4096}'
+out=$(mctl hotplug put "$VM" total 4096 2>&1)
+check "PUT after boot refused with its message" \
+	test "$out" = "Error: Invalid hotplug-memory: PUT is accepted only before the guest starts."
+check "unknown VM: a clear error" \
+	sh -c "$CTL hotplug get 999 2>&1 | grep -q '^Error: unknown VM id.'"
+
+# unprivileged: GET works, PATCH gets EPERM
+check "without CAP_NET_ADMIN, GET works" \
+	setpriv --bounding-set=-net_admin "$CTL" hotplug get "$VM"
+out=$(setpriv --bounding-set=-net_admin "$CTL" hotplug patch "$VM" requested 512 2>&1)
+check "without CAP_NET_ADMIN, PATCH is refused" \
+	sh -c "echo '$out' | grep -q 'Operation not permitted'"
+
+# unplug
+rss1=$(vmm_rss_kb "$A_PID")
+guest a fill fill 60 > /dev/null
+rss_full=$(vmm_rss_kb "$A_PID")
+t0=$(date +%s%N)
+out=$(mctl hotplug patch "$VM" requested 0 --wait 90 2>&1)
+diag "unplug: $out ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+plugged=$(get_field "$VM" plugged_size_mib)
+diag "after unplug: plugged $plugged MiB (the guest may keep a block)"
+check "patch requested 0: plugged falls below 128 MiB" test "$plugged" -lt 128
+sleep 1
+rss2=$(vmm_rss_kb "$A_PID")
+diag "VMM RSS: ${rss1} kB plugged, ${rss_full} kB filled, ${rss2} kB after unplug"
+check "the VMM's RSS falls after the unplug" test "$rss2" -lt "$rss_full"
+check "emptied slots are detached (vm show)" \
+	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -qE ':(0|1)$'"
+
+# two CLIs at once: serialised, consistent
+mctl hotplug patch "$VM" requested 512 > /dev/null 2>&1 &
+mctl hotplug patch "$VM" requested 768 > /dev/null 2>&1 &
+wait %%
+sleep 0.2
+req=$(get_field "$VM" requested_size_mib)
+check "two concurrent PATCHes: the result is one of them ($req)" \
+	sh -c "test '$req' = 512 || test '$req' = 768"
+mctl hotplug patch "$VM" requested 768 --wait 60 > /dev/null 2>&1
+n=$($CTL -j vm show "$VM" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2)
+check "and the slots match it (6 for 768 MiB, got $n)" test "$n" = 6
+
+# memplugd dies while a PATCH is in flight: the guest keeps its memory
+mctl hotplug patch "$VM" requested 1536 > /dev/null 2>&1 &
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+sleep 0.5
+check "memplugd SIGKILLed: the module released the VM" \
+	sh -c "! $CTL vm show $VM > /dev/null 2>&1"
+check "the guest runs on with its plugged memory" guest_alive a
+daemon_start
+wait_for "$T/a.err" 'registered again with memplugd' 20
+VM=$(vm_id a)
+check "a restarted memplugd takes the VM back (VM $VM)" \
+	sh -c "$CTL -j vm show $VM | grep -q '\"id\":$VM'"
+check "the restarted daemon kept the slots (adopted)" \
+	sh -c "grep -q 'took back' '$T/memplugd.log'"
+out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1)
+check "and plugs again: $out" sh -c "echo '$out' | grep -q 'plugged 1024 MiB'"
+guest a poweroff poweroff 5 > /dev/null
+vmm_wait "$A_PID" 30
+check "the guest powers off, the VMM exits 0" test $? -eq 0
+kill "$DAEMON_PID"
+wait "$DAEMON_PID"
+check "memplugd exits 0 on SIGTERM" test $? -eq 0
+
+# ---- fallback: memplug.ko absent -------------------------------------
+if rmmod memplug; then
+	daemon_start
+	check "without memplug.ko memplugd falls back to local mode" \
+		grep -q 'not loaded: falling back to local mode' "$T/memplugd.log"
+	vmm_start b -m 512 --hotplug "$PUT" --daemon "$SOCK" --boot-timeout 120
+	B_PID=$VMM_PID
+	wait_for "$T/b.err" 'registered with memplugd' 20
+	VM=$(vm_id b)
+	check "the VMM registered in local mode" \
+		grep -q "registered with memplugd as VM $VM, local mode" "$T/b.err"
+	wait_for "$T/b.con" 'memplug-guest: ready' 120
+	before=$(guest_mem_kb b)
+	for i in $(seq 1 50); do
+		out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1) && break
+		sleep 0.2
+	done
+	diag "$out"
+	after=$(guest_mem_kb b)
+	check "fallback: patch 1024 grows the guest's MemTotal by 1 GiB" \
+		test "$((after - before))" -eq $((1024 * 1024))
+	check "fallback: vm show says local mode" \
+		sh -c "$CTL -s $SOCK vm show | grep -q '\"mode\":\"local\"'"
+	guest b poweroff poweroff 5 > /dev/null
+	vmm_wait "$B_PID" 30
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	insmod module/memplug.ko
+else
+	not_ok "rmmod memplug for the fallback test"
+fi
+diag "memplugd log:"
+sed 's/^/# /' "$T/memplugd.log" | tail -30
+tap_end

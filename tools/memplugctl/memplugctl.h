@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memplugctl: the context every object's commands share (memplugctl.c has
+ * vm and monitor, hotplug.c the hotplug requests).
+ */
+#ifndef MEMPLUGCTL_H
+#define MEMPLUGCTL_H
+
+#include <json-c/json.h>
+
+#include "memplug/memplug_nl.h"
+#include "memplug/vmm_proto.h"
+
+struct memplugctl {
+	struct genl_conn nl;
+	int nl_ok;		/* 0: memplug.ko absent, use the daemon socket */
+	const char *sock_path;	/* memplugd's socket, for that fallback */
+	int argc;
+	char **argv;
+	int json;
+	int pretty;
+	json_object *out;	/* JSON array being filled, when -j */
+};
+
+const char *memplugctl__arg(struct memplugctl *ctl);
+int memplugctl__match(struct memplugctl *ctl, const char *word);
+int memplugctl__vm_id(struct memplugctl *ctl, uint32_t *id);
+
+/* hotplug.c */
+int memplugctl__hotplug(struct memplugctl *ctl);
+int memplugctl__vm_start(struct memplugctl *ctl);
+int memplugctl__hotplug_vm_show(struct memplugctl *ctl);
+
+#endif
