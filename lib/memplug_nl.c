@@ -166,6 +166,10 @@ int memplug_nl__parse_vm(struct nlmsghdr *nlh, struct memplug_vm_info *vi)
 	vi->range.hva_base = memplug_nl__u64(tb, MEMPLUG_A_HVA_BASE);
 	vi->range.hva_size = memplug_nl__u64(tb, MEMPLUG_A_HVA_SIZE);
 	vi->attached_ns = memplug_nl__u64(tb, MEMPLUG_A_TIMESTAMP_NS);
+	vi->requested_size = memplug_nl__u64(tb, MEMPLUG_A_REQUESTED_SIZE);
+	vi->plugged_size = memplug_nl__u64(tb, MEMPLUG_A_PLUGGED_SIZE);
+	if (tb[MEMPLUG_A_ATTACH_FLAGS])
+		vi->range.flags = nla_get_u32(tb[MEMPLUG_A_ATTACH_FLAGS]);
 
 	/* MEMPLUG_A_SLOT repeats: walk the payload, not tb[]. */
 	nla_for_each_attr(a, genlmsg_attrdata(gnlh, 0),

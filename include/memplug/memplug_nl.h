@@ -47,6 +47,8 @@ struct memplug_vm_info {
 	uint32_t owner_portid;
 	struct memplug_range range;
 	uint64_t attached_ns;
+	uint64_t requested_size;	/* as the owner last reported, bytes */
+	uint64_t plugged_size;
 	uint32_t nr_slots;
 	struct memplug_slot *slots;	/* nr_slots, malloc'ed */
 };

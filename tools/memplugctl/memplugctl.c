@@ -119,6 +119,14 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 				       json_object_new_uint64(r->hva_size));
 		json_object_object_add(o, "attached_ns",
 				       json_object_new_uint64(vi->attached_ns));
+		json_object_object_add(o, "keep_slots", json_object_new_boolean(
+			r->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS));
+		json_object_object_add(o, "requested_size",
+				       json_object_new_uint64(vi->requested_size));
+		json_object_object_add(o, "plugged_size",
+				       json_object_new_uint64(vi->plugged_size));
+		json_object_object_add(o, "nr_slots",
+				       json_object_new_int64(vi->nr_slots));
 		for (i = 0; i < vi->nr_slots; i++)
 			json_object_array_add(slots,
 				memplugctl__slot_json(&vi->slots[i]));
@@ -134,6 +142,9 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 	printf("  attached at %" PRIu64 ".%09" PRIu64 " s, %u slots\n",
 	       vi->attached_ns / 1000000000, vi->attached_ns % 1000000000,
 	       vi->nr_slots);
+	printf("  hotplug requested %s plugged %s\n",
+	       memplugctl__size(vi->requested_size, b1, sizeof(b1)),
+	       memplugctl__size(vi->plugged_size, b2, sizeof(b2)));
 	for (i = 0; i < vi->nr_slots; i++) {
 		const struct memplug_slot *s = &vi->slots[i];
 
