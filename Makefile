@@ -27,6 +27,15 @@ VM_TESTS :=
 
 all: deps-quiet
 
+# lib/: the netlink client every program links (before the fragments,
+# which use these names in their prerequisites).
+MEMPLUG_NL_OBJS := $(B)/lib/genl.o $(B)/lib/memplug_nl.o
+MEMPLUG_NL_HDRS := include/memplug/genl.h include/memplug/memplug_nl.h \
+	uapi/linux/memplug.h
+$(MEMPLUG_NL_OBJS): $(B)/lib/%.o: lib/%.c $(MEMPLUG_NL_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -c -o $@ $<
+
 include $(wildcard */build.mk */*/build.mk)
 
 all: $(PROGS) $(HOST_TESTS) $(VM_TESTS) module
