@@ -15,8 +15,13 @@ ok() {
 	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi
 }
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 
+# A monitor sees this VM attached, its slots applied, and the detach when
+# memplug_hold's socket closes.
+$B/tools/memplugctl -j monitor > "$tmp/mon" 2>&1 &
+mon=$!
+sleep 1
 mkfifo "$tmp/in"
 $B/selftests/memplug/memplug_hold < "$tmp/in" > "$tmp/hold" &
 hold=$!
@@ -75,5 +80,18 @@ ok $? "memplugctl -j vm show"
 
 exec 3>&-
 wait $hold
+sleep 1
+kill $mon
+sed 's/^/# /' "$tmp/mon"
+python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+ev = [e for e in ev if e["vm"] == int(sys.argv[2])]
+assert [e["event"] for e in ev] == ["attached", "slots-applied", "detached"], ev
+assert ev[1]["nr_slots"] == 2 and ev[2]["reason"] == "owner-closed", ev
+assert ev[2]["nr_slots"] == 2, ev
+assert ev[0]["timestamp_ns"] <= ev[1]["timestamp_ns"] <= ev[2]["timestamp_ns"]
+' "$tmp/mon" "$id"
+ok $? "memplugctl -j monitor: attached, slots-applied, detached (owner-closed)"
 rm -rf "$tmp"
 exit $fail
