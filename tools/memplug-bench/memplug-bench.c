@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include <netlink/socket.h>
+
 #include "memplug/memplug_nl.h"
 
 #define BENCH_MAX_RUNS	64
@@ -277,6 +279,12 @@ int main(int argc, char **argv)
 			"is memplug.ko loaded?\n");
 		return 1;
 	}
+	/*
+	 * Replies here are small: one recvmsg() each instead of libnl's
+	 * default MSG_PEEK probe + read, as a tuned client (memplugd) would.
+	 */
+	nl_socket_set_msg_buf_size(b.nl.sk, 65536);
+	nl_socket_disable_msg_peek(b.nl.sk);
 	err = bench__slots(&b);
 	genl_conn__close(&b.nl);
 	return err ? 1 : 0;
