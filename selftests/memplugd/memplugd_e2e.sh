@@ -56,6 +56,8 @@ check "the guest boots" wait_for "$T/a.con" 'memplug-guest: ready' 120
 check "vm show lists the VM with its owner" \
 	sh -c "$CTL -j vm show $VM | grep -q '\"id\":$VM'"
 
+"$CTL" -j monitor > "$T/monitor.log" 2>&1 &
+MON_PID=$!
 before=$(guest_mem_kb a)
 diag "guest MemTotal before: $before kB"
 # The driver comes up shortly after init: retry while it is not ready.
@@ -75,6 +77,11 @@ check "memplug.ko holds the 8 slots of 128 MiB (vm show)" \
 	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -q ':8$'"
 check "GET mirrors plugged 1024, requested 1024" \
 	sh -c "test '$(get_field "$VM" plugged_size_mib)' = 1024 && test '$(get_field "$VM" requested_size_mib)' = 1024"
+kill "$MON_PID"
+check "monitor saw the batch of 8 slots" \
+	grep -q '"event":"slots-applied".*"nr_slots":8' "$T/monitor.log"
+check "monitor saw plugged == requested == 1 GiB" \
+	grep -q '"event":"hotplug".*"requested_size":1073741824,"plugged_size":1073741824' "$T/monitor.log"
 check "the VMM itself never set a hotplug memslot" \
 	sh -c "! grep -q 'attaching slot' '$T/a.err'"
 

@@ -228,6 +228,26 @@ static uint32_t memplugctl__u32(struct nlattr **tb, int type)
 	return tb[type] ? nla_get_u32(tb[type]) : 0;
 }
 
+/* memplugd reported a new requested or plugged size. */
+static int memplugctl__hotplug_event(struct memplugctl *ctl, struct nlattr **tb)
+{
+	uint64_t ts = memplugctl__u64(tb, MEMPLUG_A_TIMESTAMP_NS);
+	uint64_t req = memplugctl__u64(tb, MEMPLUG_A_REQUESTED_SIZE);
+	uint64_t plug = memplugctl__u64(tb, MEMPLUG_A_PLUGGED_SIZE);
+	uint32_t vm = memplugctl__u32(tb, MEMPLUG_A_VM_ID);
+
+	if (ctl->json)
+		printf("{\"event\":\"hotplug\",\"timestamp_ns\":%" PRIu64
+		       ",\"vm\":%u,\"requested_size\":%" PRIu64
+		       ",\"plugged_size\":%" PRIu64 "}\n", ts, vm, req, plug);
+	else
+		printf("[%" PRIu64 ".%09" PRIu64 "] vm %u hotplug requested %"
+		       PRIu64 " MiB plugged %" PRIu64 " MiB\n", ts / 1000000000,
+		       ts % 1000000000, vm, req >> 20, plug >> 20);
+	fflush(stdout);
+	return 0;
+}
+
 /* One multicast message; timestamps are the kernel's ktime_get_ns(). */
 static int memplugctl__event(struct nlmsghdr *nlh, void *arg)
 {
@@ -237,9 +257,12 @@ static int memplugctl__event(struct nlmsghdr *nlh, void *arg)
 	uint32_t ev, reason;
 	uint64_t ts;
 
-	if (gnlh->cmd != MEMPLUG_CMD_VM_EVENT ||
+	if ((gnlh->cmd != MEMPLUG_CMD_VM_EVENT &&
+	     gnlh->cmd != MEMPLUG_CMD_HOTPLUG_EVENT) ||
 	    genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0)
 		return 0;
+	if (gnlh->cmd == MEMPLUG_CMD_HOTPLUG_EVENT)
+		return memplugctl__hotplug_event(ctl, tb);
 	ev = memplugctl__u32(tb, MEMPLUG_A_EVENT);
 	reason = memplugctl__u32(tb, MEMPLUG_A_DETACH_REASON);
 	ts = memplugctl__u64(tb, MEMPLUG_A_TIMESTAMP_NS);
