@@ -146,6 +146,8 @@ TEST_F(slots, add_delete_64_slots_of_128m)
 
 	ksft_print_msg("memslot add %.1f us/slot, delete %.1f us/slot (%d x 128 MiB, cpu 0)\n",
 		       add_ns / 1e3 / NSLOTS, del_ns / 1e3 / NSLOTS, NSLOTS);
+	/* The harness runs each test in a child that ends with _exit(). */
+	fflush(stdout);
 }
 
 TEST_F(slots, guest_cannot_reach_unslotted_memory)
