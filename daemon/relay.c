@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
 #include <netlink/attr.h>
@@ -48,11 +50,19 @@ static int relay__enqueue(struct nlmsghdr *nlh, void *arg)
 
 int relay__open(struct mpd *d)
 {
+	struct timeval tmo = { .tv_sec = 5 };
 	int err = memplug_nl__open(&d->nl);
 
 	if (err)
 		return err;
 	d->nl.unsolicited = relay__enqueue;
+	/*
+	 * Every wait is bounded: should an answer of the kernel never come
+	 * (a full receive buffer drops it), the request fails after this
+	 * instead of stopping the daemon.
+	 */
+	setsockopt(nl_socket_get_fd(d->nl.sk), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+		   sizeof(tmo));
 	d->nl_open = true;
 	return 0;
 }

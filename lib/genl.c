@@ -201,7 +201,14 @@ int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,
 			  genl_req__any_seq, NULL);
 	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, genl_req__finish, &r);
 	while (!r.done && !r.err) {
-		err = nl_recvmsgs(c->sk, nlcb);
+		err = nl_recvmsgs_report(c->sk, nlcb);
+		if (err == 0 && !r.done && !r.err) {
+			/* nothing within the socket's SO_RCVTIMEO, if set */
+			snprintf(c->extack, sizeof(c->extack),
+				 "netlink: no answer from the kernel");
+			r.err = -ETIMEDOUT;
+			break;
+		}
 		if (err < 0 && !r.err) {
 			/* libnl's own failure: say which, for the logs */
 			snprintf(c->extack, sizeof(c->extack), "netlink: %s",

@@ -33,6 +33,17 @@ guest_mem_kb() { guest "$1" mem mem | sed -n 's/.*MemTotal_kB=\([0-9]*\).*/\1/p'
 
 vmm_rss_kb() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }
 
+# patch_first VM MIB: the first PATCH after boot; the guest's driver comes
+# up just after init, so retry (bounded) while memplugd says it is not ready.
+patch_first() {
+	local i
+	for i in $(seq 1 50); do
+		out=$(mctl hotplug patch "$1" requested "$2" --wait 60 2>&1) && return
+		echo "$out" | grep -q 'driver is not ready' || return
+		sleep 0.2
+	done
+}
+
 # The guest's console still answers: it has survived whatever we did.
 guest_alive() { guest "$1" cpus cpus 20 | grep -q '^@cpus'; }
 
@@ -60,12 +71,7 @@ check "vm show lists the VM with its owner" \
 MON_PID=$!
 before=$(guest_mem_kb a)
 diag "guest MemTotal before: $before kB"
-# The driver comes up shortly after init: retry while it is not ready.
-for i in $(seq 1 50); do
-	out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1) && break
-	echo "$out" | grep -q 'driver is not ready' || break
-	sleep 0.2
-done
+patch_first "$VM" 1024
 diag "$out"
 check "patch requested 1024 --wait reaches plugged 1024" \
 	sh -c "echo '$out' | grep -q 'plugged 1024 MiB after'"
@@ -164,7 +170,7 @@ guest a poweroff poweroff 5 > /dev/null
 vmm_wait "$A_PID" 30
 check "the guest powers off, the VMM exits 0" test $? -eq 0
 kill "$DAEMON_PID"
-wait "$DAEMON_PID"
+vmm_wait "$DAEMON_PID" 10
 check "memplugd exits 0 on SIGTERM" test $? -eq 0
 
 # ---- fallback: memplug.ko absent -------------------------------------
@@ -180,10 +186,7 @@ if rmmod memplug; then
 		grep -q "registered with memplugd as VM $VM, local mode" "$T/b.err"
 	wait_for "$T/b.con" 'memplug-guest: ready' 120
 	before=$(guest_mem_kb b)
-	for i in $(seq 1 50); do
-		out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1) && break
-		sleep 0.2
-	done
+	patch_first "$VM" 1024
 	diag "$out"
 	after=$(guest_mem_kb b)
 	check "fallback: patch 1024 grows the guest's MemTotal by 1 GiB" \
@@ -193,7 +196,7 @@ if rmmod memplug; then
 	guest b poweroff poweroff 5 > /dev/null
 	vmm_wait "$B_PID" 30
 	kill "$DAEMON_PID"
-	wait "$DAEMON_PID"
+	vmm_wait "$DAEMON_PID" 10
 	insmod module/memplug.ko
 else
 	not_ok "rmmod memplug for the fallback test"
