@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memplug/scm.h"
 #include "memplugd.h"
 
 struct mpd_vm *vmm__find(struct mpd *d, uint32_t id)
@@ -48,35 +49,11 @@ static int send_msg(int fd, const struct memplug_vmm_msg *m)
 }
 
 
-/* Receives one message and up to two fds; returns its length or -errno. */
+/* Receives one message and its fds; returns its length or -errno. */
 static ssize_t recv_msg(int fd, struct memplug_vmm_msg *m, int *fds, int *nfds,
 			int flags)
 {
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	*nfds = 0;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | flags);
-	if (n < 0)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			memcpy(fds + *nfds, CMSG_DATA(cm), k * sizeof(int));
-			*nfds += k;
-		}
-	}
-	return n;
+	return scm__recv(fd, m, sizeof(*m), fds, nfds, flags);
 }
 
 static void close_fds(int *fds, int n)

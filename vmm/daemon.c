@@ -33,6 +33,7 @@
 #include "memplug/vmm.h"
 #include "memplug/vmm-hotplug.h"
 #include "memplug/vmm-virtio.h"
+#include "memplug/scm.h"
 #include "memplug/vmm_proto.h"
 
 struct vmm_daemon {
@@ -141,16 +142,6 @@ static int daemon__register(struct vmm_daemon *d)
 	struct vmm *vmm = d->vmm;
 	struct vmm_hotplug *hp = vmm->hp;
 	struct memplug_vmm_msg *m = calloc(1, sizeof(*m));
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	struct hotplug_state st;
 	int fd, fds[2] = { vmm->vm_fd, hp->memfd };
 
@@ -172,11 +163,7 @@ static int daemon__register(struct vmm_daemon *d)
 	m->reg.config = st.config;
 	m->reg.plugged_size_mib = st.plugged_size_mib;
 	m->reg.requested_size_mib = st.requested_size_mib;
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != sizeof(*m) ||
+	if (scm__send(fd, m, sizeof(*m), fds, 2) ||
 	    recv(fd, m, sizeof(*m), 0) != sizeof(*m) ||
 	    m->type != MEMPLUG_VMM_REGISTERED) {
 		close(fd);
