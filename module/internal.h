@@ -60,6 +60,7 @@ int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 struct memplug_vm *memplug_vm_get(u32 id);
+struct memplug_vm *memplug_vm_get_attr(struct genl_info *info);
 void memplug_vm_put(struct memplug_vm *vm);
 void memplug_vm_detach_owner(u32 portid);
 void memplug_vm_detach_all(void);

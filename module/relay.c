@@ -111,19 +111,14 @@ int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 vm_id;
 	int err;
 
-	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID))
-		return -EINVAL;
 	if ((cmd == MEMPLUG_CMD_HOTPLUG_PUT ||
 	     cmd == MEMPLUG_CMD_HOTPLUG_PATCH) &&
 	    memplug_req_attr_missing(info, MEMPLUG_A_HOTPLUG_BODY))
 		return -EINVAL;
-	vm_id = nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]);
-	vm = memplug_vm_get(vm_id);
-	if (!vm) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
-				    "unknown VM id");
-		return -ENOENT;
-	}
+	vm = memplug_vm_get_attr(info);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+	vm_id = vm->id;
 	req = kzalloc(sizeof(*req), GFP_KERNEL);
 	if (!req) {
 		memplug_vm_put(vm);
@@ -240,21 +235,15 @@ int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct memplug_vm *vm;
 	u64 req_sz, plug_sz;
-	u32 vm_id;
 
-	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID) ||
-	    memplug_req_attr_missing(info, MEMPLUG_A_REQUESTED_SIZE) ||
+	if (memplug_req_attr_missing(info, MEMPLUG_A_REQUESTED_SIZE) ||
 	    memplug_req_attr_missing(info, MEMPLUG_A_PLUGGED_SIZE))
 		return -EINVAL;
-	vm_id = nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]);
 	req_sz = nla_get_u64(info->attrs[MEMPLUG_A_REQUESTED_SIZE]);
 	plug_sz = nla_get_u64(info->attrs[MEMPLUG_A_PLUGGED_SIZE]);
-	vm = memplug_vm_get(vm_id);
-	if (!vm) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
-				    "unknown VM id");
-		return -ENOENT;
-	}
+	vm = memplug_vm_get_attr(info);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
 	if (vm->owner_portid != info->snd_portid) {
 		memplug_vm_put(vm);
 		NL_SET_ERR_MSG_MOD(info->extack, "only the VM's owner reports its state");

@@ -395,14 +395,9 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	struct memplug_vm *vm;
 	int err;
 
-	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID))
-		return -EINVAL;
-	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
-	if (!vm) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
-				    "no VM attached with this id");
-		return -ENOENT;
-	}
+	vm = memplug_vm_get_attr(info);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
 	if (vm->owner_portid != info->snd_portid) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
 				    "only the VM's owner may apply slots");

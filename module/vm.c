@@ -28,6 +28,25 @@ struct memplug_vm *memplug_vm_get(u32 id)
 }
 
 /*
+ * The VM named by the request's MEMPLUG_A_VM_ID, with a reference; or an
+ * ERR_PTR with the extack message set.
+ */
+struct memplug_vm *memplug_vm_get_attr(struct genl_info *info)
+{
+	struct memplug_vm *vm;
+
+	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID))
+		return ERR_PTR(-EINVAL);
+	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
+	if (!vm) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "no VM attached with this id");
+		return ERR_PTR(-ENOENT);
+	}
+	return vm;
+}
+
+/*
  * The last put may drop the last KVM reference too (the VMM exited first);
  * KVM then destroys the VM here, which is fine in process context.
  */
@@ -451,14 +470,9 @@ int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 	size_t size = NLMSG_GOODSIZE;
 	int err;
 
-	if (memplug_req_attr_missing(info, MEMPLUG_A_VM_ID))
-		return -EINVAL;
-	vm = memplug_vm_get(nla_get_u32(info->attrs[MEMPLUG_A_VM_ID]));
-	if (!vm) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
-				    "no VM attached with this id");
-		return -ENOENT;
-	}
+	vm = memplug_vm_get_attr(info);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
 	/* Every slot nest takes 64 bytes; retry once with room for all. */
 	for (;;) {
 		reply = genlmsg_new(size, GFP_KERNEL);

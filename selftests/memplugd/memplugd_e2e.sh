@@ -111,7 +111,7 @@ out=$(mctl hotplug put "$VM" total 4096 2>&1)
 check "PUT after boot refused with its message" \
 	test "$out" = "Error: Invalid hotplug-memory: PUT is accepted only before the guest starts."
 check "unknown VM: a clear error" \
-	sh -c "$CTL hotplug get 999 2>&1 | grep -q '^Error: unknown VM id.'"
+	sh -c "$CTL hotplug get 999 2>&1 | grep -q '^Error: no VM attached with this id.'"
 
 # unprivileged: GET works, PATCH gets EPERM
 check "without CAP_NET_ADMIN, GET works" \
