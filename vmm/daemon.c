@@ -136,6 +136,37 @@ static int daemon__connect(const char *path)
 	return fd;
 }
 
+/* Before the start a paused VMM has at most a config, and no device. */
+static struct virtio_mem *daemon__vmem(struct vmm *vmm)
+{
+	return __atomic_load_n(&vmm->vmem, __ATOMIC_ACQUIRE);
+}
+
+static uint32_t daemon__flags(struct vmm *vmm)
+{
+	struct virtio_mem *vmem = daemon__vmem(vmm);
+	uint32_t f = 0;
+
+	if (vmm->has_hc)
+		f |= MEMPLUG_VMM_F_CONFIGURED;
+	if (__atomic_load_n(&vmm->running, __ATOMIC_ACQUIRE))
+		f |= MEMPLUG_VMM_F_RUNNING;
+	if (vmem && virtio_mem__driver_ready(vmem))
+		f |= MEMPLUG_VMM_F_DRIVER_READY;
+	return f;
+}
+
+static void daemon__hotplug_state(struct vmm *vmm, struct hotplug_state *st)
+{
+	struct virtio_mem *vmem = daemon__vmem(vmm);
+
+	memset(st, 0, sizeof(*st));
+	if (vmem)
+		virtio_mem__get(vmem, st);
+	else if (vmm->has_hc)
+		st->config = vmm->hc;
+}
+
 /* REGISTER with our fds; waits for REGISTERED.  Returns the fd or -errno. */
 static int daemon__register(struct vmm_daemon *d)
 {
@@ -150,16 +181,16 @@ static int daemon__register(struct vmm_daemon *d)
 	fd = daemon__connect(d->path);
 	if (fd < 0)
 		goto out;
-	virtio_mem__get(vmm->vmem, &st);
+	daemon__hotplug_state(vmm, &st);
 	m->type = MEMPLUG_VMM_REGISTER;
 	m->reg.version = MEMPLUG_VMM_PROTO_VERSION;
-	m->reg.flags = MEMPLUG_VMM_F_CONFIGURED | MEMPLUG_VMM_F_RUNNING;
+	m->reg.flags = daemon__flags(vmm);
 	snprintf(m->reg.name, sizeof(m->reg.name), "memplug-vmm-%d", getpid());
 	m->reg.region_gpa = hp->gpa;
-	m->reg.region_size = hp->size;
+	m->reg.region_size = hp->reserve;
 	m->reg.region_hva = (uintptr_t)hp->hva;
 	m->reg.slot_base = hp->kvm_slot_base;
-	m->reg.slot_count = hp->nr_slots;
+	m->reg.slot_count = hp->nr_slot_ids;
 	m->reg.config = st.config;
 	m->reg.plugged_size_mib = st.plugged_size_mib;
 	m->reg.requested_size_mib = st.requested_size_mib;
@@ -201,11 +232,16 @@ static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *
 		daemon__reply(d, m->seq, ret, err);
 		break;
 	case MEMPLUG_VMM_CONFIG:
-		daemon__reply(d, m->seq, -EBUSY,
-			      "Invalid hotplug-memory: PUT is accepted only before the guest starts");
+		ret = vmm__set_hotplug(d->vmm, &m->config, err, sizeof(err));
+		daemon__reply(d, m->seq, ret, err);
 		break;
 	case MEMPLUG_VMM_START:
-		daemon__reply(d, m->seq, -EALREADY, "the guest is already running");
+		ret = vmm__start(d->vmm);
+		daemon__reply(d, m->seq, ret, ret == -EALREADY ?
+			      "the guest is already running" :
+			      ret ? "the VMM could not start the guest" : NULL);
+		if (!ret)
+			pr_info("started by memplugd");
 		break;
 	default:
 		pr_err("memplugd sent message %u, ignored", m->type);
@@ -215,15 +251,14 @@ static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *
 static void daemon__state(struct vmm_daemon *d, bool force)
 {
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_STATE };
+	struct virtio_mem *vmem = daemon__vmem(d->vmm);
 	struct hotplug_state st;
 
-	virtio_mem__get(d->vmm->vmem, &st);
-	m.state.flags = MEMPLUG_VMM_F_CONFIGURED | MEMPLUG_VMM_F_RUNNING;
-	if (virtio_mem__driver_ready(d->vmm->vmem))
-		m.state.flags |= MEMPLUG_VMM_F_DRIVER_READY;
+	daemon__hotplug_state(d->vmm, &st);
+	m.state.flags = daemon__flags(d->vmm);
 	m.state.plugged_size_mib = st.plugged_size_mib;
 	m.state.requested_size_mib = st.requested_size_mib;
-	m.state.usable_size_mib = virtio_mem__usable_mib(d->vmm->vmem);
+	m.state.usable_size_mib = vmem ? virtio_mem__usable_mib(vmem) : 0;
 	if (!force && m.state.flags == d->sent.flags &&
 	    m.state.plugged_size_mib == d->sent.plugged_size_mib &&
 	    m.state.requested_size_mib == d->sent.requested_size_mib)
@@ -239,8 +274,13 @@ static void *daemon__tx(void *arg)
 	uint64_t gen = 0;
 
 	for (;;) {
+		struct virtio_mem *vmem = daemon__vmem(d->vmm);
+
 		/* Woken by every plugged/requested change; polls driver state. */
-		virtio_mem__wait_change(d->vmm->vmem, &gen, 100);
+		if (vmem)
+			virtio_mem__wait_change(vmem, &gen, 100);
+		else
+			usleep(100 * 1000);	/* paused: until START */
 		daemon__state(d, false);
 	}
 	return NULL;
@@ -281,8 +321,8 @@ int daemon__init(struct vmm *vmm, const char *path)
 
 	if (!d)
 		return -ENOMEM;
-	if (!vmm->hp || !vmm->vmem) {
-		pr_err("--daemon needs a hotplug configuration (--hotplug)");
+	if (!vmm->hp) {
+		pr_err("--daemon needs a hotplug region (--hotplug or --paused)");
 		return -EINVAL;
 	}
 	d->vmm = vmm;

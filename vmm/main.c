@@ -25,8 +25,6 @@
 
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1 reboot=acpi pci=noacpi " \
 	"memhp_default_state=online"
-#define KVM_SLOT_HOTPLUG_BASE	1	/* slot 0: boot RAM */
-#define MEMORY_BLOCK_SIZE	(128ULL << 20)	/* Linux x86 memory block */
 
 static void usage(FILE *f)
 {
@@ -50,6 +48,11 @@ static void usage(FILE *f)
 "      --daemon SOCKET      register with memplugd (e.g. " MEMPLUG_DEFAULT_SOCKET "):\n"
 "                           it then applies the hotplug memslots through\n"
 "                           memplug.ko and this process may not (seccomp)\n"
+"      --paused             (with --daemon) wait for memplugd's START\n"
+"                           ('memplugctl vm start VM') before booting; the\n"
+"                           hotplug config may come from a PUT until then\n"
+"      --hotplug-max MIB    hotplug region to reserve for a PUT when paused\n"
+"                           (default 16384)\n"
 "      --boot-timeout SEC   fail if the guest's init does not print\n"
 "                           'memplug-guest: ready' in time (default 0: none)\n"
 "\n"
@@ -92,52 +95,6 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static uint64_t gcd(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-static int setup_hotplug(struct vmm *vmm, const struct hotplug_config *hc)
-{
-	uint64_t slot = hc->slot_size_mib << 20, size = hc->total_size_mib << 20;
-	uint64_t align, gpa;
-	long max_slots;
-	struct vmm_hotplug *hp;
-
-	/* slot-aligned for the slots, memory-block-aligned for Linux */
-	align = slot / gcd(slot, MEMORY_BLOCK_SIZE) * MEMORY_BLOCK_SIZE;
-	gpa = (VMM_HOTPLUG_MIN_GPA + align - 1) / align * align;
-	max_slots = ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
-	if (max_slots > 0 && size / slot > (uint64_t)max_slots - KVM_SLOT_HOTPLUG_BASE) {
-		pr_err("the hotplug region needs %llu memslots, KVM has %ld",
-		       (unsigned long long)(size / slot), max_slots - KVM_SLOT_HOTPLUG_BASE);
-		return -ENOSPC;
-	}
-	hp = hotplug__create(gpa, size, slot, KVM_SLOT_HOTPLUG_BASE,
-			     &hotplug_local_ops, vmm);
-	if (!hp) {
-		pr_err("cannot create the hotplug region (%llu MiB): %s",
-		       (unsigned long long)hc->total_size_mib, strerror(errno));
-		return -ENOMEM;
-	}
-	vmm->hp = hp;
-	vmm->vmem = virtio_mem__create(hc, gpa, hp, vmm->cfg.attach_ahead);
-	if (!vmm->vmem)
-		return -ENOMEM;
-	pr_info("virtio-mem: %llu MiB at %#llx, block %llu MiB, slot %llu MiB, %s slots%s",
-		(unsigned long long)hc->total_size_mib, (unsigned long long)gpa,
-		(unsigned long long)hc->block_size_mib,
-		(unsigned long long)hc->slot_size_mib, hp->ops->name,
-		vmm->cfg.attach_ahead ? ", attached ahead" : "");
-	return virtio_pci__init(vmm, virtio_mem__vdev(vmm->vmem), 1);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -154,6 +111,8 @@ int main(int argc, char **argv)
 		{ "no-attach-ahead", no_argument, NULL, 'N' },
 		{ "boot-timeout", required_argument, NULL, 'T' },
 		{ "daemon", required_argument, NULL, 'D' },
+		{ "paused", no_argument, NULL, 'P' },
+		{ "hotplug-max", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -162,8 +121,9 @@ int main(int argc, char **argv)
 	struct hotplug_config hc;
 	char err[HOTPLUG_ERR_LEN], *cmdline;
 	const char *append = "";
+	uint64_t reserve = VMM_HOTPLUG_RESERVE_DEFAULT;
 	long v;
-	int opt, ret, rc;
+	int opt, rc;
 
 	if (argc >= 2 && !strcmp(argv[1], "ctl")) {
 		if (argc < 4) {
@@ -215,6 +175,12 @@ int main(int argc, char **argv)
 		case 'S': vmm->cfg.ctl_path = optarg; break;
 		case 'N': vmm->cfg.attach_ahead = false; break;
 		case 'D': vmm->cfg.daemon_path = optarg; break;
+		case 'P': vmm->cfg.paused = true; break;
+		case 'X':
+			if (parse_num("--hotplug-max", optarg, 128, HOTPLUG_MAX_MIB, &v))
+				return 2;
+			reserve = (uint64_t)v << 20;
+			break;
 		case 'T':
 			if (parse_num("--boot-timeout", optarg, 0, 3600, &v))
 				return 2;
@@ -251,6 +217,14 @@ int main(int argc, char **argv)
 		pr_err("--hotplug: %s", err);
 		return 2;
 	}
+	if (vmm->cfg.paused && !vmm->cfg.daemon_path) {
+		pr_err("--paused needs --daemon: memplugd's START boots the guest");
+		return 2;
+	}
+	if (!vmm->cfg.hotplug_json && vmm->cfg.daemon_path && !vmm->cfg.paused) {
+		pr_err("--daemon needs --hotplug, or --paused to take a PUT");
+		return 2;
+	}
 	if (vmm->cfg.ctl_path && !vmm->cfg.hotplug_json)
 		pr_info("no --hotplug: the control socket only takes CONSOLE");
 	if (asprintf(&cmdline, "%s %s", DEFAULT_CMDLINE, append) < 0)
@@ -264,15 +238,25 @@ int main(int argc, char **argv)
 	if (kvm__init(vmm) || x86__load_kernel(vmm) || x86__setup_tables(vmm) ||
 	    serial__init(vmm) || pci__init(vmm))
 		return 1;
-	if (vmm->cfg.hotplug_json && (ret = setup_hotplug(vmm, &hc))) {
-		pr_err("virtio-mem: %s", strerror(-ret));
-		return 1;
+	if (vmm->cfg.hotplug_json || vmm->cfg.paused) {
+		if (vmm->cfg.hotplug_json && !vmm->cfg.paused)
+			reserve = 0;	/* exactly the configured size */
+		if (vmm__reserve_hotplug(vmm, vmm->cfg.hotplug_json ? &hc : NULL,
+					 reserve))
+			return 1;
+	}
+	if (vmm->cfg.hotplug_json &&
+	    vmm__set_hotplug(vmm, &hc, err, sizeof(err))) {
+		pr_err("--hotplug: %s", err);
+		return 2;
 	}
 	if (vmm->cfg.ctl_path && control__init(vmm))
 		return 1;
 	if (vmm->cfg.daemon_path && daemon__init(vmm, vmm->cfg.daemon_path))
 		return 1;
-	if (kvm__start_vcpus(vmm))
+	if (vmm->cfg.paused)
+		pr_info("paused: the guest boots on memplugd's START");
+	else if (vmm__start(vmm))
 		return 1;
 
 	pthread_mutex_lock(&vmm->exit_lock);
@@ -282,7 +266,7 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&vmm->exit_cond, &vmm->exit_lock, &ts);
-		if (vmm->cfg.boot_timeout && !vmm->init_ns &&
+		if (vmm->cfg.boot_timeout && vmm->running && !vmm->init_ns &&
 		    vmm__now_ns() - vmm->start_ns > vmm->cfg.boot_timeout * 1000000000ULL) {
 			vmm->exit_reason = VMM_EXIT_TIMEOUT;
 			vmm->exit_msg = "the guest did not reach its init in time";

@@ -269,8 +269,13 @@ static void *hotplug__worker(void *arg)
 	return NULL;
 }
 
-struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t size,
-				    uint64_t slot_size, uint32_t kvm_slot_base,
+/*
+ * Reserve @reserve bytes of hotplug region at @gpa: a sparse memfd mapped
+ * PROT_NONE.  The slot layout comes later (hotplug__layout), so that a
+ * paused VMM can register its region before it has a configuration.
+ */
+struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
+				    uint32_t kvm_slot_base,
 				    const struct hotplug_slots_ops *ops,
 				    void *ops_ctx)
 {
@@ -281,36 +286,47 @@ struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t size,
 	if (!hp)
 		return NULL;
 	hp->gpa = gpa;
-	hp->size = size;
-	hp->slot_size = slot_size;
-	hp->nr_slots = size / slot_size;
+	hp->reserve = reserve;
 	hp->kvm_slot_base = kvm_slot_base;
 	hp->ops = ops;
 	hp->ops_ctx = ops_ctx;
-	hp->memfd = -1;
-	hp->attached = calloc(hp->nr_slots, sizeof(bool));
 	hp->memfd = memfd_create("memplug-hotplug", MFD_CLOEXEC);
-	if (!hp->attached || hp->memfd < 0 || ftruncate(hp->memfd, size))
+	if (hp->memfd < 0 || ftruncate(hp->memfd, reserve))
 		goto err;
 	/* MAP_NORESERVE: the region is as big as the guest may ever plug */
-	p = vmm__mmap_aligned(size, MAP_SHARED | MAP_NORESERVE, hp->memfd);
+	p = vmm__mmap_aligned(reserve, MAP_SHARED | MAP_NORESERVE, hp->memfd);
 	if (p == MAP_FAILED)
 		goto err;
 	hp->hva = p;
-	hotplug__want_thp(p, size);
+	hotplug__want_thp(p, reserve);
 	pthread_mutex_init(&hp->lock, NULL);
 	pthread_cond_init(&hp->cond, NULL);
 	if (pthread_create(&hp->worker, NULL, hotplug__worker, hp))
 		goto err_unmap;
 	return hp;
 err_unmap:
-	munmap(hp->hva, size);
+	munmap(hp->hva, reserve);
 err:
 	if (hp->memfd >= 0)
 		close(hp->memfd);
-	free(hp->attached);
 	free(hp);
 	return NULL;
+}
+
+/* Split the first @size bytes of the region into slots; once, before use. */
+int hotplug__layout(struct vmm_hotplug *hp, uint64_t size, uint64_t slot_size)
+{
+	if (hp->attached)
+		return -EBUSY;
+	if (!slot_size || size % slot_size || size > hp->reserve)
+		return -EINVAL;
+	hp->attached = calloc(size / slot_size, sizeof(bool));
+	if (!hp->attached)
+		return -ENOMEM;
+	hp->size = size;
+	hp->slot_size = slot_size;
+	hp->nr_slots = size / slot_size;
+	return 0;
 }
 
 void hotplug__destroy(struct vmm_hotplug *hp)
@@ -322,7 +338,7 @@ void hotplug__destroy(struct vmm_hotplug *hp)
 	pthread_cond_broadcast(&hp->cond);
 	pthread_mutex_unlock(&hp->lock);
 	pthread_join(hp->worker, NULL);
-	munmap(hp->hva, hp->size);
+	munmap(hp->hva, hp->reserve);
 	close(hp->memfd);
 	free(hp->jobs);
 	free(hp->attached);

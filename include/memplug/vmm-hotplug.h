@@ -44,7 +44,9 @@ struct vmm_hotplug {
 	int memfd;
 	uint8_t *hva;
 	uint64_t gpa, size, slot_size;
+	uint64_t reserve;		/* mapped bytes; size <= reserve */
 	uint32_t nr_slots, kvm_slot_base;
+	uint32_t nr_slot_ids;		/* KVM memslot ids from kvm_slot_base */
 	bool *attached;
 
 	const struct hotplug_slots_ops *ops;
@@ -61,10 +63,11 @@ struct vmm_hotplug {
 	uint64_t discarded_bytes;
 };
 
-struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t size,
-				    uint64_t slot_size, uint32_t kvm_slot_base,
+struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
+				    uint32_t kvm_slot_base,
 				    const struct hotplug_slots_ops *ops,
 				    void *ops_ctx);
+int hotplug__layout(struct vmm_hotplug *hp, uint64_t size, uint64_t slot_size);
 void hotplug__destroy(struct vmm_hotplug *hp);
 void *hotplug__gpa_to_hva(struct vmm_hotplug *hp, uint64_t gpa, uint64_t len);
 int hotplug__attach(struct vmm_hotplug *hp, uint32_t slot);

@@ -24,6 +24,7 @@
 #define VMM_MMIO_HOLE_START	0xc0000000ULL	/* boot RAM ends below */
 #define VMM_PCI_MMIO_BASE	0xc0000000ULL	/* BARs are placed here */
 #define VMM_HOTPLUG_MIN_GPA	0x100000000ULL	/* hotplug region above 4 GiB */
+#define VMM_HOTPLUG_RESERVE_DEFAULT	(16ULL << 30)	/* --paused without --hotplug */
 
 /* Why the guest stopped (vmm->exit_reason). */
 enum vmm_exit {
@@ -48,6 +49,7 @@ struct vmm_config {
 	int boot_timeout;		/* seconds until the guest's init, 0: none */
 	bool attach_ahead;		/* attach slots on PATCH, not on plug */
 	const char *daemon_path;	/* register with memplugd there */
+	bool paused;			/* boot on memplugd's START */
 };
 
 struct vmm;
@@ -96,7 +98,10 @@ struct vmm {
 	struct vmm_control *ctl;
 	struct vmm_daemon *daemon;
 
-	uint64_t start_ns;
+	struct hotplug_config hc;	/* the PUT config, with has_hc */
+	bool has_hc;
+	bool running;			/* vCPUs started */
+	uint64_t start_ns;		/* process start, then guest start */
 	uint64_t init_ns;		/* guest printed its ready line */
 	pthread_mutex_t exit_lock;
 	pthread_cond_t exit_cond;
@@ -108,6 +113,15 @@ struct vmm {
 #define pr_err(fmt, ...) fprintf(stderr, "memplug-vmm: error: " fmt "\n", ##__VA_ARGS__)
 
 uint64_t vmm__now_ns(void);
+
+/* start.c: the hotplug region, at least @size and @hc's total (if any) */
+int vmm__reserve_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
+			 uint64_t size);
+/* start.c: take a PUT config before the start; 0 or -errno and @err */
+int vmm__set_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
+		     char *err, size_t len);
+/* start.c: build the virtio-mem device and start the vCPUs, once */
+int vmm__start(struct vmm *vmm);
 /* mmap @size at a 2 MiB-aligned address (fd < 0: anonymous, RW) */
 void *vmm__mmap_aligned(uint64_t size, int flags, int fd);
 

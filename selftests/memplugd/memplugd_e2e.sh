@@ -173,6 +173,68 @@ kill "$DAEMON_PID"
 vmm_wait "$DAEMON_PID" 10
 check "memplugd exits 0 on SIGTERM" test $? -eq 0
 
+# ---- paused: configured by PUT through memplugd, booted by vm start ----
+# Firecracker's order: the VMM exists before its hotplug config; a PUT is
+# taken (and may be replaced) until the guest starts, and never after.
+refused() {	# DESCRIPTION WANT CMD...: CMD fails with "Error: WANT."
+	local d=$1 want=$2 out
+	shift 2
+	out=$("$@" 2>&1)
+	if [ $? -ne 0 ] && [ "$out" = "Error: $want." ]; then
+		ok "$d"
+	else
+		not_ok "$d (got: $out)"
+	fi
+}
+daemon_start
+vmm_start p -m 512 --paused --hotplug-max 2048 --daemon "$SOCK" --boot-timeout 120
+P_PID=$VMM_PID
+wait_for "$T/p.err" 'registered with memplugd' 20
+VM=$(vm_id p)
+check "a paused VMM registers before it has a config" \
+	grep -q 'paused: the guest boots on memplugd' "$T/p.err"
+refused "GET before PUT refused" \
+	"Invalid hotplug-memory: not configured (PUT first)" mctl hotplug get "$VM"
+refused "PATCH before PUT refused" \
+	"Invalid hotplug-memory: not configured (PUT first)" \
+	mctl hotplug patch "$VM" requested 512
+refused "vm start before PUT refused" \
+	"Invalid hotplug-memory: not configured (PUT first)" mctl vm start "$VM"
+refused "PUT beyond the reserved region refused" \
+	"Invalid total_size_mib: the VMM's hotplug region holds 2048 MiB" \
+	mctl hotplug put "$VM" total 4096
+refused "PUT with a bad body refused" \
+	"Invalid total_size_mib: must be a multiple of slot_size_mib" \
+	mctl hotplug put "$VM" '{"total_size_mib":100}'
+out=$(mctl -j hotplug put "$VM" total 1024 slot 256 2>&1)
+check "PUT before the start is taken: $out" \
+	sh -c "echo '$out' | grep -q '\"slot_size_mib\":256'"
+out=$(mctl -j hotplug put "$VM" "$PUT" 2>&1)
+check "a second PUT replaces it: $out" \
+	sh -c "echo '$out' | grep -q '\"total_size_mib\":2048,\"block_size_mib\":2,\"slot_size_mib\":128'"
+refused "PATCH before the start refused" \
+	"Invalid hotplug-memory: the device is not active (the guest has not started)" \
+	mctl hotplug patch "$VM" requested 512
+check "the guest has not run yet" sh -c "! grep -q 'memplug-guest' '$T/p.con'"
+check "vm start boots the guest" mctl vm start "$VM"
+check "the guest reaches init" wait_for "$T/p.con" 'memplug-guest: ready' 120
+refused "a second vm start refused" "the guest is already running" \
+	mctl vm start "$VM"
+refused "PUT after the start refused" \
+	"Invalid hotplug-memory: PUT is accepted only before the guest starts" \
+	mctl hotplug put "$VM" total 1024
+before=$(guest_mem_kb p)
+patch_first "$VM" 1024
+diag "$out"
+after=$(guest_mem_kb p)
+check "the PUT config is the guest's: patch 1024 grows MemTotal by 1 GiB" \
+	test "$((after - before))" -eq $((1024 * 1024))
+guest p poweroff poweroff 5 > /dev/null
+vmm_wait "$P_PID" 30
+check "the paused-then-started VMM exits 0" test $? -eq 0
+kill "$DAEMON_PID"
+vmm_wait "$DAEMON_PID" 10
+
 # ---- fallback: memplug.ko absent -------------------------------------
 if rmmod memplug; then
 	daemon_start

@@ -47,9 +47,9 @@ FIXTURE_SETUP(vmem)
 	vmm->cfg.nr_vcpus = 1;
 	pthread_mutex_init(&vmm->dev_lock, NULL);
 	ASSERT_EQ(0, kvm__init(vmm));
-	vmm->hp = hotplug__create(BASE, 1024 * MIB, 128 * MIB, 1,
-				  &hotplug_local_ops, vmm);
+	vmm->hp = hotplug__create(BASE, 1024 * MIB, 1, &hotplug_local_ops, vmm);
 	ASSERT_NE(NULL, vmm->hp);
+	ASSERT_EQ(0, hotplug__layout(vmm->hp, 1024 * MIB, 128 * MIB));
 	self->vm = virtio_mem__create(&hc, BASE, vmm->hp, true);
 	ASSERT_NE(NULL, self->vm);
 	self->vdev = virtio_mem__vdev(self->vm);
