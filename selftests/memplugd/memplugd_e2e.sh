@@ -57,13 +57,12 @@ daemon_start
 check "memplugd starts and says it uses memplug.ko" \
 	grep -q 'listening on .* (module mode)' "$T/memplugd.log"
 
-vmm_start a -m 512 --hotplug "$PUT" --daemon "$SOCK" --boot-timeout 120
+vmm_boot a 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
+check "the guest boots" test $? -eq 0
 A_PID=$VMM_PID
-wait_for "$T/a.err" 'registered with memplugd' 20
 VM=$(vm_id a)
 check "the VMM registered in module mode with seccomp on" \
 	grep -q "registered with memplugd as VM $VM, module mode: memslot ioctls denied" "$T/a.err"
-check "the guest boots" wait_for "$T/a.con" 'memplug-guest: ready' 120
 check "vm show lists the VM with its owner" \
 	sh -c "$CTL -j vm show $VM | grep -q '\"id\":$VM'"
 
@@ -240,13 +239,12 @@ if rmmod memplug; then
 	daemon_start
 	check "without memplug.ko memplugd falls back to local mode" \
 		grep -q 'not loaded: falling back to local mode' "$T/memplugd.log"
-	vmm_start b -m 512 --hotplug "$PUT" --daemon "$SOCK" --boot-timeout 120
+	vmm_boot b 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
+	check "fallback: the guest boots" test $? -eq 0
 	B_PID=$VMM_PID
-	wait_for "$T/b.err" 'registered with memplugd' 20
 	VM=$(vm_id b)
 	check "the VMM registered in local mode" \
 		grep -q "registered with memplugd as VM $VM, local mode" "$T/b.err"
-	wait_for "$T/b.con" 'memplug-guest: ready' 120
 	before=$(guest_mem_kb b)
 	patch_first "$VM" 1024
 	diag "$out"

@@ -10,9 +10,8 @@ cd "$(dirname "$0")/../.." || exit 1
 
 rss_shmem() { sed -n 's/^RssShmem:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$VMM_PID/status"; }
 
-vmm_start h -m 512 --boot-timeout 150 \
-	--hotplug '{"total_size_mib":1024,"block_size_mib":2,"slot_size_mib":128}'
-if ! wait_for "$T/h.con" "^memplug-guest: ready" 150; then
+if ! vmm_boot h 150 -m 512 \
+	--hotplug '{"total_size_mib":1024,"block_size_mib":2,"slot_size_mib":128}'; then
 	not_ok "guest boots to init"
 	sed 's/^/# /' "$T/h.err" "$T/h.con" | tail -20
 	tap_end
