@@ -1,39 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memplug-bench: measurements for memplug.  Subcommands:
- *
- *   slots   N memslot creates + deletes (N = 8, 64, 256; slots of 2 MiB and
- *           128 MiB) as a loop of raw KVM_SET_USER_MEMORY_REGION ioctls in
- *           the VM's own process vs one SLOTS_APPLY batch each way through
- *           memplug.ko.  Per-slot microseconds (median over --runs), and
- *           the ratio batch/raw.
- *
- * Later issues add plug-latency subcommands here.  Needs /dev/kvm and
- * memplug.ko (i.e. the test VM).  Runs pinned to one CPU: in the nested
- * test VM the two vCPUs differ by 2-3x, so only same-CPU ratios mean much.
+ * memplug-bench slots: N memslot creates + deletes (N = 8, 64, 256; slots
+ * of 2 MiB and 128 MiB) as a loop of raw KVM_SET_USER_MEMORY_REGION
+ * ioctls in the VM's own process vs one SLOTS_APPLY batch each way through
+ * memplug.ko.  Per-slot microseconds (median over --runs), and the ratio
+ * batch/raw.  Runs pinned to one CPU: in the nested test VM the two vCPUs
+ * differ by 2-3x, so only same-CPU ratios mean much.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
 #include <netlink/socket.h>
 
 #include "memplug/memplug_nl.h"
+#include "bench.h"
 
 #define BENCH_MAX_RUNS	64
 #define BENCH_SLOT_BASE	16
 #define BENCH_GPA_BASE	(1ULL << 36)	/* 64 GiB: clear of everything */
 
-struct bench {
+struct slots_bench {
 	int runs;
 	int cpu;
 	struct genl_conn nl;
@@ -46,28 +40,14 @@ struct bench_run {
 	double kernel_create, kernel_delete;	/* SLOTS_APPLY total_ns */
 };
 
-static uint64_t bench__now_ns(void)
+/* The mean of the middle two for an even count (unlike bench_stats). */
+static double slots__median(double *v, int n)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int bench__cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double bench__median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), bench__cmp);
+	bench_stats__of(v, n, &(struct bench_stats){ 0 });	/* sorts */
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int bench__raw_set(int vm_fd, uint32_t slot, uint64_t gpa,
+static int slots__raw_set(int vm_fd, uint32_t slot, uint64_t gpa,
 			  uint64_t size, uint64_t hva)
 {
 	struct kvm_userspace_memory_region r = {
@@ -82,7 +62,7 @@ static int bench__raw_set(int vm_fd, uint32_t slot, uint64_t gpa,
  * A fresh VM per run, so that both methods start from the same memslot
  * state; the raw loop and the batch alternate which goes first.
  */
-static int bench__run(struct bench *b, uint64_t size, unsigned int n,
+static int slots__run(struct slots_bench *b, uint64_t size, unsigned int n,
 		      int batch_first, struct bench_run *out)
 {
 	struct memplug_range range = {
@@ -127,9 +107,9 @@ static int bench__run(struct bench *b, uint64_t size, unsigned int n,
 	 * Warm up both paths, untimed: KVM's first memslot change in a new VM
 	 * allocates, and the first request of a run walks cold netlink code.
 	 */
-	err = bench__raw_set(vm_fd, BENCH_SLOT_BASE - 1, BENCH_GPA_BASE - size,
+	err = slots__raw_set(vm_fd, BENCH_SLOT_BASE - 1, BENCH_GPA_BASE - size,
 			     size, (uintptr_t)mem);
-	err = err ?: bench__raw_set(vm_fd, BENCH_SLOT_BASE - 1,
+	err = err ?: slots__raw_set(vm_fd, BENCH_SLOT_BASE - 1,
 				    BENCH_GPA_BASE - size, 0, (uintptr_t)mem);
 	if (!err) {
 		struct memplug_vm_info vi;
@@ -143,11 +123,11 @@ static int bench__run(struct bench *b, uint64_t size, unsigned int n,
 			/* The way a VMM does it today: one ioctl per slot. */
 			t0 = bench__now_ns();
 			for (i = 0; i < n && !err; i++)
-				err = bench__raw_set(vm_fd, s[i].id, s[i].gpa,
+				err = slots__raw_set(vm_fd, s[i].id, s[i].gpa,
 						     size, s[i].hva);
 			t1 = bench__now_ns();
 			for (i = 0; i < n && !err; i++)
-				err = bench__raw_set(vm_fd, s[i].id, s[i].gpa,
+				err = slots__raw_set(vm_fd, s[i].id, s[i].gpa,
 						     0, s[i].hva);
 			t2 = bench__now_ns();
 			out->raw_create = (t1 - t0) / 1e3 / n;
@@ -183,7 +163,7 @@ out_free:
 	return err;
 }
 
-static int bench__slots(struct bench *b)
+static int slots__all(struct slots_bench *b)
 {
 	static const uint64_t sizes[] = { 2ULL << 20, 128ULL << 20 };
 	static const unsigned int ns[] = { 8, 64, 256 };
@@ -203,7 +183,7 @@ static int bench__slots(struct bench *b)
 	for (si = 0; si < 2; si++) {
 		for (ni = 0; ni < 3; ni++) {
 			for (run = 0; run < b->runs; run++) {
-				err = bench__run(b, sizes[si], ns[ni], run % 2,
+				err = slots__run(b, sizes[si], ns[ni], run % 2,
 						 &r);
 				if (err)
 					return err;
@@ -215,7 +195,7 @@ static int bench__slots(struct bench *b)
 				v[5][run] = r.kernel_delete;
 			}
 			for (k = 0; k < 6; k++)
-				med[k] = bench__median(v[k], b->runs);
+				med[k] = slots__median(v[k], b->runs);
 			printf("%4llu MiB  %4u %10.1f %10.1f %10.1f %10.1f "
 			       "%10.1f %10.1f %7.3f\n",
 			       (unsigned long long)(sizes[si] >> 20), ns[ni],
@@ -229,55 +209,28 @@ static int bench__slots(struct bench *b)
 	return 0;
 }
 
-static void bench__usage(FILE *f)
+int bench__slots(int runs, int cpu)
 {
-	fprintf(f, "Usage: memplug-bench slots [--runs R] [--cpu C]\n");
-}
-
-int main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "runs", required_argument, NULL, 'r' },
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct bench b = { .runs = 5, .cpu = 0 };
+	struct slots_bench b = { .runs = runs, .cpu = cpu };
 	cpu_set_t set;
-	int opt, err;
+	int err;
 
-	while ((opt = getopt_long(argc, argv, "r:c:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			b.runs = atoi(optarg);
-			break;
-		case 'c':
-			b.cpu = atoi(optarg);
-			break;
-		case 'h':
-			bench__usage(stdout);
-			return 0;
-		default:
-			bench__usage(stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc || strcmp(argv[optind], "slots") ||
-	    b.runs < 1 || b.runs > BENCH_MAX_RUNS) {
-		bench__usage(stderr);
-		return 2;
+	if (runs < 1 || runs > BENCH_MAX_RUNS) {
+		fprintf(stderr, "memplug-bench: --runs takes 1..%d\n",
+			BENCH_MAX_RUNS);
+		return -EINVAL;
 	}
 	CPU_ZERO(&set);
-	CPU_SET(b.cpu, &set);
+	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set)) {
 		perror("memplug-bench: sched_setaffinity");
-		return 1;
+		return -errno;
 	}
 	err = memplug_nl__open(&b.nl);
 	if (err) {
 		fprintf(stderr, "Error: the memplug family is not registered; "
 			"is memplug.ko loaded?\n");
-		return 1;
+		return err;
 	}
 	/*
 	 * Replies here are small: one recvmsg() each instead of libnl's
@@ -285,7 +238,7 @@ int main(int argc, char **argv)
 	 */
 	nl_socket_set_msg_buf_size(b.nl.sk, 65536);
 	nl_socket_disable_msg_peek(b.nl.sk);
-	err = bench__slots(&b);
+	err = slots__all(&b);
 	genl_conn__close(&b.nl);
-	return err ? 1 : 0;
+	return err;
 }
