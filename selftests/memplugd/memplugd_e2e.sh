@@ -44,6 +44,17 @@ patch_first() {
 	done
 }
 
+# grow_1g NAME VM DESCRIPTION: the first PATCH to 1024 MiB; the guest's
+# MemTotal must grow by exactly 1 GiB
+grow_1g() {
+	local before after
+	before=$(guest_mem_kb "$1")
+	patch_first "$2" 1024
+	diag "$out"
+	after=$(guest_mem_kb "$1")
+	check "$3" test "$((after - before))" -eq $((1024 * 1024))
+}
+
 # The guest's console still answers: it has survived whatever we did.
 guest_alive() { guest "$1" cpus cpus 20 | grep -q '^@cpus'; }
 
@@ -222,12 +233,7 @@ refused "a second vm start refused" "the guest is already running" \
 refused "PUT after the start refused" \
 	"Invalid hotplug-memory: PUT is accepted only before the guest starts" \
 	mctl hotplug put "$VM" total 1024
-before=$(guest_mem_kb p)
-patch_first "$VM" 1024
-diag "$out"
-after=$(guest_mem_kb p)
-check "the PUT config is the guest's: patch 1024 grows MemTotal by 1 GiB" \
-	test "$((after - before))" -eq $((1024 * 1024))
+grow_1g p "$VM" "the PUT config is the guest's: patch 1024 grows MemTotal by 1 GiB"
 guest p poweroff poweroff 5 > /dev/null
 vmm_wait "$P_PID" 30
 check "the paused-then-started VMM exits 0" test $? -eq 0
@@ -245,12 +251,7 @@ if rmmod memplug; then
 	VM=$(vm_id b)
 	check "the VMM registered in local mode" \
 		grep -q "registered with memplugd as VM $VM, local mode" "$T/b.err"
-	before=$(guest_mem_kb b)
-	patch_first "$VM" 1024
-	diag "$out"
-	after=$(guest_mem_kb b)
-	check "fallback: patch 1024 grows the guest's MemTotal by 1 GiB" \
-		test "$((after - before))" -eq $((1024 * 1024))
+	grow_1g b "$VM" "fallback: patch 1024 grows the guest's MemTotal by 1 GiB"
 	check "fallback: vm show says local mode" \
 		sh -c "$CTL -s $SOCK vm show | grep -q '\"mode\":\"local\"'"
 	guest b poweroff poweroff 5 > /dev/null
