@@ -110,6 +110,8 @@ bool bench_round__stalled(const struct bench_target *t, struct bench_round *r,
 {
 	uint64_t last = r->last_change_ns > r->t0 ? r->last_change_ns : r->t0;
 
+	if (now < last)
+		return false;	/* an event stamped after our clock read */
 	if (now - last < (uint64_t)t->stall_s * 1000000000ULL &&
 	    now - r->t0 < (uint64_t)t->max_s * 1000000000ULL)
 		return false;

@@ -297,13 +297,15 @@ static const struct {
 static void report__breakdown(const struct bench_rows *rows, const char **sys,
 			      int nsys)
 {
-	double seg[4];
+	double seg[4], host;
 	size_t i;
-	int j;
+	int j, round;
 
 	printf("\nwhere the time goes (median round, ms): request ->applied "
 	       "(memslots) ->raised (VMM told the guest) ->first (guest's "
-	       "first request) ->settled\n");
+	       "first request) ->settled; a phase seen after the next one "
+	       "(memplug's raised is memplugd's report, an upper bound) adds "
+	       "to the later segment\n");
 	for (i = 0; i < REPORT_NR_OPS; i++) {
 		for (j = 0; j < nsys; j++) {
 			if (!report__median_round(rows, sys[j], report_ops[i].op,
@@ -311,9 +313,24 @@ static void report__breakdown(const struct bench_rows *rows, const char **sys,
 				continue;
 			report__segments(rows, sys[j], report_ops[i].op,
 					 report_ops[i].size, seg);
-			printf("%-18s %-9s %9.2f %9.2f %9.2f %9.2f  = %9.2f\n",
+			printf("%-18s %-9s %9.2f %9.2f %9.2f %9.2f  = %9.2f",
 			       report_ops[i].title, sys[j], seg[0], seg[1],
 			       seg[2], seg[3], seg[0] + seg[1] + seg[2] + seg[3]);
+			round = report__median_round(rows, sys[j],
+						     report_ops[i].op,
+						     report_ops[i].size);
+			host = report__round(rows, sys[j], report_ops[i].op,
+					     report_ops[i].size, round, "host");
+			if (host >= 0)
+				printf("; host %.2f ms (%.1f %%), guest requests %.0f, VMM busy %.2f ms",
+				       host, 100 * host / (seg[0] + seg[1] + seg[2] + seg[3]),
+				       report__round(rows, sys[j], report_ops[i].op,
+						     report_ops[i].size, round,
+						     "requests"),
+				       report__round(rows, sys[j], report_ops[i].op,
+						     report_ops[i].size, round,
+						     "vmm_busy"));
+			printf("\n");
 		}
 	}
 }
