@@ -35,7 +35,7 @@ check_out() {
 }
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..19"
 check "--help exits 0" 0 $VMRUN --help
 check_out "--help documents --timeout" '^ +--timeout SEC'
 check "unknown option exits 2" 2 $VMRUN --bogus -- true
@@ -47,11 +47,17 @@ check "missing kernel exits 125" 125 $VMRUN --kernel /nonexistent/vmlinuz -- tru
 check_out "missing kernel is one clear line" '^vm-run: cannot read kernel /nonexistent/vmlinuz$'
 check "command's exit status comes back" 3 $VMRUN --no-module -- sh -c 'exit 3'
 check "/dev/kvm exists in the test VM" 0 $VMRUN --no-module -- test -c /dev/kvm
-check "a hang past --timeout exits 124" 124 $VMRUN --no-module --timeout 25 -- sleep 600
+check "a hang past --timeout exits 124" 124 $VMRUN --no-module --timeout 45 -- sleep 600
+check_out "a hang shows the VM's tasks before the timeout" 'NMI backtrace for cpu'
 check "a guest panic exits 125" 125 $VMRUN --no-module -- sh -c 'echo c > /proc/sysrq-trigger; sleep 30'
 check_out "a guest panic is reported" '^vm-run: guest kernel panicked'
 # what the kernel prints when the test VM's CPUs stop: the run ends at once
 check "a soft lockup ends the run with 125" 125 $VMRUN --no-module --timeout 120 -- \
 	sh -c 'echo "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"; sleep 100'
 check_out "a soft lockup is reported" '^vm-run: the test VM soft-locked'
+# a VM whose timer stopped prints nothing: its init's heartbeat stops
+check "a stopped heartbeat ends the run with 125" 125 env VMRUN_STALL_SEC=15 \
+	$VMRUN --no-module --timeout 120 -- sh -c \
+	'r=$(dirname $(grep -l heartbeat-test build/vm/runs/*/cmd)); rm $r/heartbeat; mkdir $r/heartbeat; sleep 100'
+check_out "a stopped heartbeat is reported" '^vm-run: the test VM soft-locked \(no heartbeat'
 exit $failed
