@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #define BENCH_MAX_ROUNDS	64
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 /*
  * Phases of one resize, in ms after the request left the client (so
@@ -29,8 +30,8 @@ enum bench_phase {
 	BENCH_PH_APPLIED,	/* memslots for the new size are in place */
 	BENCH_PH_RAISED,	/* the VMM raised requested_size (config irq) */
 	BENCH_PH_FIRST,		/* first guest request / plugged change */
-	BENCH_PH_SETTLED,	/* plugged == requested, or the last change
-				   when the guest stopped short (stalled) */
+	/* plugged == requested, or the last change if the guest stalled */
+	BENCH_PH_SETTLED,
 	BENCH_PH_DETACHED,	/* unplug: last slot batch removed */
 	BENCH_PH_HOST,		/* memplug's own time on the critical path */
 	BENCH_PH_NR

@@ -110,27 +110,61 @@ static int bench__parse(int argc, char **argv, struct bench_opts *o)
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'r': o->runs = atoi(optarg); break;
-		case 'c': o->cpu = atoi(optarg); break;
-		case 'v': o->vm = strtoul(optarg, NULL, 0); break;
-		case 'C': o->ctl = optarg; break;
-		case 'Q': o->qmp = optarg; break;
-		case 's': o->size = strtoull(optarg, NULL, 10); break;
-		case 'n': o->seq.rounds = atoi(optarg); break;
+		case 'r':
+			o->runs = atoi(optarg);
+			break;
+		case 'c':
+			o->cpu = atoi(optarg);
+			break;
+		case 'v':
+			o->vm = strtoul(optarg, NULL, 0);
+			break;
+		case 'C':
+			o->ctl = optarg;
+			break;
+		case 'Q':
+			o->qmp = optarg;
+			break;
+		case 's':
+			o->size = strtoull(optarg, NULL, 10);
+			break;
+		case 'n':
+			o->seq.rounds = atoi(optarg);
+			break;
 		case 'S':
 			if (bench__parse_sizes(optarg, &o->seq))
 				return -EINVAL;
 			break;
-		case 'g': o->seq.get_size = strtoull(optarg, NULL, 10); break;
-		case 'i': o->seq.get_interval_ms = atoi(optarg); break;
-		case 't': o->stall_s = atoi(optarg); break;
-		case 'l': o->vmm_log = optarg; break;
-		case 'o': o->csv = optarg; break;
-		case 'y': o->system = optarg; break;
-		case 'O': o->out = optarg; break;
-		case 'k': o->console = optarg; break;
-		case 'p': o->pid = atoi(optarg); break;
-		case 'T': o->timeout_s = atoi(optarg); break;
+		case 'g':
+			o->seq.get_size = strtoull(optarg, NULL, 10);
+			break;
+		case 'i':
+			o->seq.get_interval_ms = atoi(optarg);
+			break;
+		case 't':
+			o->stall_s = atoi(optarg);
+			break;
+		case 'l':
+			o->vmm_log = optarg;
+			break;
+		case 'o':
+			o->csv = optarg;
+			break;
+		case 'y':
+			o->system = optarg;
+			break;
+		case 'O':
+			o->out = optarg;
+			break;
+		case 'k':
+			o->console = optarg;
+			break;
+		case 'p':
+			o->pid = atoi(optarg);
+			break;
+		case 'T':
+			o->timeout_s = atoi(optarg);
+			break;
 		case 'h':
 			bench__usage(stdout);
 			exit(0);

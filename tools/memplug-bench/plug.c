@@ -136,7 +136,10 @@ static void bench__vmm_trace(const char *path, long off, struct bench_round *r)
 	double at, took;
 	FILE *f;
 
-	if (off < 0 || !(f = fopen(path, "r")))
+	if (off < 0)
+		return;
+	f = fopen(path, "r");
+	if (!f)
 		return;
 	if (fseek(f, off, SEEK_SET)) {
 		fclose(f);
@@ -197,8 +200,12 @@ int bench__resize(struct bench_target *t, struct bench_rows *rows,
 	err = t->ops->request(t, &r);
 	if (!err)
 		err = t->ops->watch(t, &r);
-	if (err)
+	if (err) {
 		r.failed = true;
+		fprintf(stderr, "%s: %s round %d: %s%s\n", t->system, op, round,
+			strerror(-err), err == -ECONNRESET ?
+			" (the VMM went away: a guest reset ends it)" : "");
+	}
 	bench__vmm_trace(t->vmm_log, off, &r);
 	if (t->vmm_log && r.ms[BENCH_PH_RAISED] >= 0)
 		r.ms[BENCH_PH_HOST] = r.ms[BENCH_PH_RAISED] + r.vmm_busy_ms;
@@ -218,7 +225,11 @@ int bench__resize(struct bench_target *t, struct bench_rows *rows,
 			bench_rows__add(rows, t->system, op, size, round,
 					bench_phase_names[i], r.ms[i], "ms",
 					note);
-	if (!to)
+	/* a broken-off round is no result: it says where it broke, no more */
+	if (r.failed)
+		bench_rows__add(rows, t->system, op, size, round, "failed",
+				r.end_mib, "MiB", note);
+	else if (!to)
 		bench_rows__add(rows, t->system, op, size, round, "kept",
 				r.end_mib, "MiB", note);
 	if (r.vmm_requests) {
