@@ -94,8 +94,13 @@ check "memplug.ko holds the 8 slots of 128 MiB (vm show)" \
 check "GET mirrors plugged 1024, requested 1024" \
 	sh -c "test '$(get_field "$VM" plugged_size_mib)' = 1024 && test '$(get_field "$VM" requested_size_mib)' = 1024"
 kill "$MON_PID"
-check "monitor saw the batch of 8 slots" \
-	grep -q '"event":"slots-applied".*"nr_slots":8' "$T/monitor.log"
+# 0 -> 1 GiB is pipelined: 2 slots, the guest hears of 256 MiB, then the
+# other 6 slots while it plugs, then the full 1 GiB
+batches=$(grep '"event":"slots-applied"' "$T/monitor.log" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2 | tr '\n' ' ')
+check "monitor saw the slots attached in two batches, 2 then 6 ($batches)" \
+	test "$batches" = "2 6 "
+check "monitor saw requested rise to 256 MiB before 1 GiB" \
+	sh -c "grep '\"event\":\"hotplug\"' '$T/monitor.log' | grep -o '\"requested_size\":[0-9]*' | uniq | cut -d: -f2 | tr '\n' ' ' | grep -q '268435456 1073741824 '"
 check "monitor saw plugged == requested == 1 GiB" \
 	grep -q '"event":"hotplug".*"requested_size":1073741824,"plugged_size":1073741824' "$T/monitor.log"
 check "the VMM itself never set a hotplug memslot" \

@@ -51,6 +51,12 @@ struct bench_round {
 	/* progress bookkeeping for the targets */
 	uint64_t t0;			/* request sent, CLOCK_MONOTONIC ns */
 	uint64_t last_mib, last_change_ns;
+	/*
+	 * A growth told in steps (memplugd's pipelining): time the guest sat
+	 * at a finished step, waiting for the next one, is memplug's own.
+	 */
+	uint64_t req_mib, step_done_ns;
+	double step_wait_ms;
 };
 
 struct bench_target;

@@ -8,7 +8,8 @@
  *   VM_EVENT SLOTS_APPLIED      the PATCH's attach batch (applied), or the
  *                               detach batches after an unplug (detached)
  *   HOTPLUG_EVENT requested     memplugd reports the VMM took the new
- *                               requested size (raised)
+ *                               requested size, or its first step
+ *                               towards it (raised)
  *   HOTPLUG_EVENT plugged       each plugged-size change (first, settled)
  *
  * Two sockets: the event socket is drained without blocking; requests
@@ -52,7 +53,7 @@ static int nl__event(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[MEMPLUG_A_MAX + 1];
 	struct nl_target *n = arg;
 	struct bench_round *r = n->cur;
-	uint64_t ts;
+	uint64_t ts, req, plugged;
 
 	if (!r || genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0 ||
 	    nl__u32(tb, MEMPLUG_A_VM_ID) != n->vm)
@@ -72,10 +73,25 @@ static int nl__event(struct nl_msg *msg, void *arg)
 	}
 	if (gnlh->cmd != MEMPLUG_CMD_HOTPLUG_EVENT)
 		return NL_OK;
-	if (r->ms[BENCH_PH_RAISED] < 0 &&
-	    nl__u64(tb, MEMPLUG_A_REQUESTED_SIZE) >> 20 == r->to_mib)
+	/*
+	 * The guest hears of the request at its first step: memplugd tells
+	 * it of a big growth in two (daemon/hotplug.c, pipelining).
+	 */
+	req = nl__u64(tb, MEMPLUG_A_REQUESTED_SIZE) >> 20;
+	if (r->ms[BENCH_PH_RAISED] < 0 && req != r->from_mib &&
+	    (req > r->from_mib) == (r->to_mib > r->from_mib))
 		r->ms[BENCH_PH_RAISED] = (ts - r->t0) / 1e6;
-	bench_round__progress(r, nl__u64(tb, MEMPLUG_A_PLUGGED_SIZE) >> 20, ts);
+	plugged = nl__u64(tb, MEMPLUG_A_PLUGGED_SIZE) >> 20;
+	if (req != r->req_mib) {
+		if (r->step_done_ns)
+			r->step_wait_ms += (ts - r->step_done_ns) / 1e6;
+		r->step_done_ns = 0;
+		r->req_mib = req;
+	}
+	if (plugged == req && req != r->to_mib && req != r->from_mib &&
+	    !r->step_done_ns)
+		r->step_done_ns = ts;
+	bench_round__progress(r, plugged, ts);
 	return NL_OK;
 }
 

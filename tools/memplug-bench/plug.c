@@ -73,7 +73,7 @@ void bench_round__init(struct bench_round *r, uint64_t from, uint64_t to)
 	int i;
 
 	memset(r, 0, sizeof(*r));
-	r->from_mib = r->end_mib = r->last_mib = from;
+	r->from_mib = r->end_mib = r->last_mib = r->req_mib = from;
 	r->to_mib = to;
 	for (i = 0; i < BENCH_PH_NR; i++)
 		r->ms[i] = -1;
@@ -208,7 +208,8 @@ int bench__resize(struct bench_target *t, struct bench_rows *rows,
 	}
 	bench__vmm_trace(t->vmm_log, off, &r);
 	if (t->vmm_log && r.ms[BENCH_PH_RAISED] >= 0)
-		r.ms[BENCH_PH_HOST] = r.ms[BENCH_PH_RAISED] + r.vmm_busy_ms;
+		r.ms[BENCH_PH_HOST] = r.ms[BENCH_PH_RAISED] + r.vmm_busy_ms +
+				      r.step_wait_ms;
 	bench__print_round(t, op, round, &r);
 
 	if (r.failed)
