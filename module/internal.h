@@ -3,6 +3,7 @@
  * memplug.ko internals, grouped by the file that defines them.
  *
  * Lock order: memplug_vms_lock -> memplug_vm.lock -> kvm->slots_lock.
+ * memplug_vm.state_lock is a leaf: nothing sleeps or waits under it.
  */
 #ifndef _MEMPLUG_INTERNAL_H
 #define _MEMPLUG_INTERNAL_H
@@ -10,6 +11,7 @@
 #include <linux/kvm_host.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <net/genetlink.h>
 #include <linux/memplug.h>
 
@@ -27,6 +29,13 @@ struct memplug_vm {
 	u32 flags;			/* MEMPLUG_ATTACH_F_* */
 	u64 requested_size;		/* reported by the owner, bytes */
 	u64 plugged_size;
+	/*
+	 * The owner's HOTPLUG_GET answer as of its last HOTPLUG_EVENT:
+	 * HOTPLUG_GET replies with it and never waits for the owner.  Never
+	 * held across anything that sleeps, so a batch cannot delay a GET.
+	 */
+	spinlock_t state_lock;
+	char *get_body;			/* under @state_lock, or NULL */
 	refcount_t ref;
 	/* Serializes batches against each other and against detach. */
 	struct mutex lock;

@@ -75,6 +75,8 @@ static const struct nla_policy memplug_reply_policy[MEMPLUG_A_ERROR_TEXT + 1] = 
 
 static const struct nla_policy memplug_state_policy[MEMPLUG_A_PLUGGED_SIZE + 1] = {
 	[MEMPLUG_A_VM_ID]	   = { .type = NLA_U32 },
+	[MEMPLUG_A_HOTPLUG_BODY]   = { .type = NLA_NUL_STRING,
+				       .len = MEMPLUG_HOTPLUG_BODY_MAX - 1 },
 	[MEMPLUG_A_REQUESTED_SIZE] = { .type = NLA_U64 },
 	[MEMPLUG_A_PLUGGED_SIZE]   = { .type = NLA_U64 },
 };
@@ -252,7 +254,11 @@ err:
 	nlmsg_free(skb);
 }
 
-/* The owner's report of a requested/plugged change, for monitors. */
+/*
+ * The owner's report of a requested/plugged change, for monitors.  Without
+ * the GET body the owner sent along: monitors want the sizes, and the
+ * events stay small.
+ */
 void memplug_nl_hotplug_event(struct memplug_vm *vm, u64 requested,
 			      u64 plugged)
 {

@@ -9,6 +9,12 @@
  * Exactly once: a request is completed by the owner's reply, by the owner
  * going away, or by its own timeout, whichever comes first under
  * memplug_relay_lock; the later ones find nothing to complete.
+ *
+ * HOTPLUG_GET is the exception (Firecracker #6007: a GET must not queue
+ * behind an unplug, and the daemon's one thread may be busy with a batch):
+ * once the owner has sent its GET answer with a HOTPLUG_EVENT, GET replies
+ * with that copy at once.  Only a VM without one (not configured yet, so
+ * the daemon's own error text is the answer) is relayed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -100,6 +106,58 @@ static int memplug_relay_answer(struct genl_info *info, u8 cmd, u32 vm_id,
 	return genlmsg_reply(skb, info);
 }
 
+/*
+ * HOTPLUG_GET from the body the owner last reported: the same reply as a
+ * relayed GET, without waiting for the owner.  Returns 0 or -errno when it
+ * replied, 1 when there is no body (relay the request).
+ */
+static int memplug_relay_get_cached(struct memplug_vm *vm,
+				    struct genl_info *info)
+{
+	struct sk_buff *skb;
+	size_t len;
+	void *hdr;
+	int tries, err;
+
+	spin_lock(&vm->state_lock);
+	len = vm->get_body ? strlen(vm->get_body) : 0;
+	spin_unlock(&vm->state_lock);
+	if (!len)
+		return 1;
+	/* The body may be replaced meanwhile: a longer one needs a new skb. */
+	for (tries = 0; tries < 3; tries++) {
+		skb = genlmsg_new(nla_total_size(sizeof(u32)) +
+				  nla_total_size(len + 1), GFP_KERNEL);
+		if (!skb)
+			return -ENOMEM;
+		hdr = genlmsg_put_reply(skb, info, &memplug_family, 0,
+					info->genlhdr->cmd);
+		if (!hdr || nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id)) {
+			nlmsg_free(skb);
+			NL_SET_ERR_MSG_MOD(info->extack, "reply does not fit");
+			return -EMSGSIZE;
+		}
+		spin_lock(&vm->state_lock);
+		if (!vm->get_body) {
+			err = 1;
+		} else {
+			err = nla_put_string(skb, MEMPLUG_A_HOTPLUG_BODY,
+					     vm->get_body);
+			if (err)
+				len = strlen(vm->get_body);
+		}
+		spin_unlock(&vm->state_lock);
+		if (!err) {
+			genlmsg_end(skb, hdr);
+			return genlmsg_reply(skb, info);
+		}
+		nlmsg_free(skb);
+		if (err > 0)
+			return 1;
+	}
+	return 1;
+}
+
 /* One doit for HOTPLUG_PUT, HOTPLUG_PATCH, HOTPLUG_GET and VM_START. */
 int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -118,6 +176,13 @@ int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info)
 	vm = memplug_vm_get_attr(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
+	if (cmd == MEMPLUG_CMD_HOTPLUG_GET) {
+		err = memplug_relay_get_cached(vm, info);
+		if (err <= 0) {
+			memplug_vm_put(vm);
+			return err;
+		}
+	}
 	vm_id = vm->id;
 	req = kzalloc(sizeof(*req), GFP_KERNEL);
 	if (!req) {
@@ -228,13 +293,20 @@ void memplug_relay_owner_gone(u32 portid)
 }
 
 /*
- * HOTPLUG_EVENT from the owner: requested or plugged size changed.  Kept
- * for VM_GET and multicast with the time the module heard of it.
+ * HOTPLUG_EVENT from the owner: its requested and plugged sizes, kept for
+ * VM_GET and multicast (with the time the module heard of them) when they
+ * changed, and its current HOTPLUG_GET answer, kept for HOTPLUG_GET.  An
+ * event without a body (or with an empty one) drops the kept body, and
+ * HOTPLUG_GET is relayed again.
  */
 int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *body = info->attrs[MEMPLUG_A_HOTPLUG_BODY];
 	struct memplug_vm *vm;
+	char *copy = NULL, *old;
 	u64 req_sz, plug_sz;
+	bool changed;
+	int err = 0;
 
 	if (memplug_req_attr_missing(info, MEMPLUG_A_REQUESTED_SIZE) ||
 	    memplug_req_attr_missing(info, MEMPLUG_A_PLUGGED_SIZE))
@@ -249,9 +321,25 @@ int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_MOD(info->extack, "only the VM's owner reports its state");
 		return -EPERM;
 	}
+	if (body && nla_len(body) && *(char *)nla_data(body)) {
+		copy = nla_strdup(body, GFP_KERNEL);
+		/* A stale body must not outlive this event: drop it. */
+		if (!copy) {
+			NL_SET_ERR_MSG_ATTR(info->extack, body,
+					    "no memory to keep the GET body: GET is relayed");
+			err = -ENOMEM;
+		}
+	}
+	spin_lock(&vm->state_lock);
+	changed = vm->requested_size != req_sz || vm->plugged_size != plug_sz;
 	WRITE_ONCE(vm->requested_size, req_sz);
 	WRITE_ONCE(vm->plugged_size, plug_sz);
-	memplug_nl_hotplug_event(vm, req_sz, plug_sz);
+	old = vm->get_body;
+	vm->get_body = copy;
+	spin_unlock(&vm->state_lock);
+	kfree(old);
+	if (changed)
+		memplug_nl_hotplug_event(vm, req_sz, plug_sz);
 	memplug_vm_put(vm);
-	return 0;
+	return err;
 }

@@ -56,6 +56,7 @@ void memplug_vm_put(struct memplug_vm *vm)
 		return;
 	kvm_put_kvm(vm->kvm);
 	bitmap_free(vm->added);
+	kfree(vm->get_body);
 	kfree(vm);
 }
 
@@ -240,6 +241,7 @@ static struct memplug_vm *memplug_vm_alloc(struct genl_info *info)
 		vm->flags = nla_get_u32(tb[MEMPLUG_A_ATTACH_FLAGS]);
 	vm->owner_portid = info->snd_portid;
 	mutex_init(&vm->lock);
+	spin_lock_init(&vm->state_lock);
 	refcount_set(&vm->ref, 1);
 	return vm;
 }

@@ -112,7 +112,14 @@
  *
  *    MEMPLUG_A_VM_ID, MEMPLUG_A_HOTPLUG_BODY: the GET object afterwards
  *
- * or the owner's errno with its message as the extack message.
+ * or the owner's errno with its message as the extack message.  An owner
+ * that does not answer in time fails the request with ETIMEDOUT; it may
+ * still act on it later (the request was delivered).
+ *
+ * HOTPLUG_GET never waits for the owner once the owner has sent a GET
+ * body with HOTPLUG_EVENT (below): the module replies at once with that
+ * body, in the same reply.  Only a VM without one is relayed (memplugd
+ * sends it from the PUT on, so "not configured" comes from the daemon).
  *
  * MEMPLUG_CMD_HOTPLUG_REPLY (CAP_NET_ADMIN, the owner the request went to):
  *
@@ -121,12 +128,21 @@
  *    MEMPLUG_A_HOTPLUG_BODY: string (ERRNO 0) or MEMPLUG_A_ERROR_TEXT
  *
  * MEMPLUG_CMD_HOTPLUG_EVENT (CAP_NET_ADMIN, owner only; multicast "events"):
- * the owner reports a change of the requested or plugged size, which the
- * module keeps for VM_GET and multicasts with its own timestamp:
+ * the owner reports its requested and plugged sizes, which the module keeps
+ * for VM_GET and, when they changed, multicasts with its own timestamp;
+ * and its current HOTPLUG_GET answer, which the module keeps (replacing
+ * the last one; freed with the VM) and answers HOTPLUG_GET with:
  *
  *    MEMPLUG_A_VM_ID: u32
  *    MEMPLUG_A_REQUESTED_SIZE, MEMPLUG_A_PLUGGED_SIZE: u64, bytes
+ *    MEMPLUG_A_HOTPLUG_BODY: string, the GET object, optional (at most
+ *                            MEMPLUG_HOTPLUG_BODY_MAX bytes); absent or
+ *                            empty drops the kept one: GET is relayed
  *    MEMPLUG_A_TIMESTAMP_NS: u64 (multicast only)
+ *
+ * The multicast copy carries no body.  The owner sends the event whenever
+ * anything in its GET answer changes, before it answers the request that
+ * changed it, so a GET after a PUT or PATCH sees that request's effect.
  *
  * VM_ATTACH takes MEMPLUG_A_ATTACH_FLAGS (u32, MEMPLUG_ATTACH_F_*):
  *    KEEP_SLOTS: when the owner's socket closes, leave the attachment's
