@@ -112,6 +112,13 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
 		req.body = "";
 	}
 	hotplug__handle(d, &req, &r);
+	/* A new config: the module's copy of the GET answer first. */
+	if (req.cmd == MEMPLUG_CMD_HOTPLUG_PUT && !r.err) {
+		struct mpd_vm *vm = vmm__find(d, req.vm_id);
+
+		if (vm)
+			relay__event(d, vm);
+	}
 	relay__reply(d, nla_get_u64(tb[MEMPLUG_A_COOKIE]), &r);
 }
 
@@ -160,6 +167,45 @@ void relay__readable(struct mpd *d)
 		mpd_log(LOG_WARNING, "netlink receive failed");
 	nl_cb_put(cb);
 	relay__drain(d);
+}
+
+/*
+ * Tells the module the VM's requested and plugged sizes (it multicasts a
+ * change) and, once the VM is configured, the answer a GET gets right
+ * now: the module answers HOTPLUG_GET with it and never waits for us, so
+ * a GET does not queue behind a batch we are busy with (Firecracker
+ * #6007).  The body is our own GET answer, so the two cannot differ.
+ */
+static void relay__publish(struct mpd *d, struct mpd_vm *vm)
+{
+	static struct mpd_reply get;	/* not relay__handle()'s: nested */
+	struct mpd_request req = {
+		.cmd = MEMPLUG_CMD_HOTPLUG_GET,
+		.vm_id = vm->id,
+		.body = "",
+	};
+	struct nl_msg *msg;
+	int err;
+
+	memset(&get, 0, sizeof(get));
+	if (vm->configured)
+		hotplug__handle(d, &req, &get);
+	msg = genl_conn__msg(&d->nl, MEMPLUG_CMD_HOTPLUG_EVENT, 0);
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm->id) ||
+	    nla_put_u64(msg, MEMPLUG_A_REQUESTED_SIZE, vm->requested_mib << 20) ||
+	    nla_put_u64(msg, MEMPLUG_A_PLUGGED_SIZE,
+			vm->state.plugged_size_mib << 20) ||
+	    (vm->configured && !get.err && get.body[0] &&
+	     nla_put_string(msg, MEMPLUG_A_HOTPLUG_BODY, get.body))) {
+		nlmsg_free(msg);
+		return;
+	}
+	err = genl_conn__request(&d->nl, msg, NULL, NULL);
+	if (err)
+		mpd_log(LOG_WARNING, "VM %u: HOTPLUG_EVENT refused: %s", vm->id,
+			d->nl.extack[0] ? d->nl.extack : strerror(-err));
 }
 
 static void vm_range(struct mpd_vm *vm, struct memplug_range *r)
@@ -212,6 +258,9 @@ int relay__attach(struct mpd *d, struct mpd_vm *vm)
 		return err;
 	}
 	relay__sync_slots(d, vm);
+	/* Configured already (--hotplug, or we restarted): GET from now on. */
+	if (vm->configured)
+		relay__publish(d, vm);
 	relay__drain(d);
 	return 0;
 }
@@ -270,19 +319,6 @@ int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
 /* Requested or plugged size changed: the module multicasts it. */
 void relay__event(struct mpd *d, struct mpd_vm *vm)
 {
-	struct nl_msg *msg;
-
-	if (vm->mode != MEMPLUG_MODE_MODULE)
-		return;
-	msg = genl_conn__msg(&d->nl, MEMPLUG_CMD_HOTPLUG_EVENT, 0);
-	if (!msg)
-		return;
-	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm->id) ||
-	    nla_put_u64(msg, MEMPLUG_A_REQUESTED_SIZE, vm->requested_mib << 20) ||
-	    nla_put_u64(msg, MEMPLUG_A_PLUGGED_SIZE,
-			vm->state.plugged_size_mib << 20)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genl_conn__request(&d->nl, msg, NULL, NULL);
+	if (vm->mode == MEMPLUG_MODE_MODULE)
+		relay__publish(d, vm);
 }
