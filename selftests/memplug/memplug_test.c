@@ -9,12 +9,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -582,6 +584,135 @@ static int event_cb(struct nlmsghdr *nlh, void *arg)
 	e->ts[e->n] = nla_get_u64(tb[MEMPLUG_A_TIMESTAMP_NS]);
 	e->vm[e->n] = tb[MEMPLUG_A_VM_ID] ? nla_get_u32(tb[MEMPLUG_A_VM_ID]) : 0;
 	return ++e->n == 3 ? 1 : 0;
+}
+
+/*
+ * HOTPLUG_EVENT as memplugd sends it; @body may be NULL.  Room for a body
+ * beyond the limit: nlmsg_alloc()'s page would refuse it here already.
+ */
+static int hotplug_event(struct genl_conn *c, uint32_t id, uint64_t requested,
+			 uint64_t plugged, const char *body)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(2 * MEMPLUG_HOTPLUG_BODY_MAX);
+
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c->family, 0,
+			 NLM_F_ACK, MEMPLUG_CMD_HOTPLUG_EVENT, c->version) ||
+	    nla_put_u32(msg, MEMPLUG_A_VM_ID, id) ||
+	    nla_put_u64(msg, MEMPLUG_A_REQUESTED_SIZE, requested) ||
+	    nla_put_u64(msg, MEMPLUG_A_PLUGGED_SIZE, plugged) ||
+	    (body && nla_put_string(msg, MEMPLUG_A_HOTPLUG_BODY, body))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return genl_conn__request(c, msg, NULL, NULL);
+}
+
+/* HOTPLUG_GET by another socket; 0 or -errno, the body in @out. */
+static int hotplug_get(uint32_t id, char *out, size_t len, char *extack)
+{
+	struct genl_conn c;
+	int err;
+
+	err = memplug_nl__open(&c);
+	if (err)
+		return err;
+	err = memplug_nl__relay(&c, MEMPLUG_CMD_HOTPLUG_GET, id, NULL, out, len);
+	snprintf(extack, 256, "%s", c.extack);
+	genl_conn__close(&c);
+	return err;
+}
+
+/*
+ * The owner (self->nl) reads its socket only where it says so: a GET the
+ * module relayed instead of answering would wait 5 s and fail.
+ */
+TEST_F(vm, hotplug_get_answered_from_event_body)
+{
+	static char out[MEMPLUG_HOTPLUG_BODY_MAX], big[MEMPLUG_HOTPLUG_BODY_MAX + 1];
+	const char *b1 = "{\"plugged_size_mib\":512,\"requested_size_mib\":1024}";
+	struct nlattr *tb[MEMPLUG_A_MAX + 1];
+	struct memplug_vm_info vi;
+	struct genl_conn other;
+	char extack[256], buf[8192];
+	struct nlmsghdr *nlh;
+	struct nl_msg *msg;
+	struct pollfd p;
+	int status;
+	uint64_t t0;
+	ssize_t n;
+	pid_t pid;
+
+	ASSERT_EQ(0, hotplug_event(&self->nl, self->id, 1ULL << 30, 512ULL << 20,
+				   b1)) {
+		TH_LOG("event: %s", self->nl.extack);
+	}
+	t0 = kvm_guest__now_ns();
+	ASSERT_EQ(0, hotplug_get(self->id, out, sizeof(out), extack)) {
+		TH_LOG("get: %s", extack);
+	}
+	EXPECT_LT(kvm_guest__now_ns() - t0, 1000000000ULL);
+	EXPECT_STREQ(b1, out);
+	ASSERT_EQ(0, memplug_nl__vm_get(&self->nl, self->id, &vi));
+	EXPECT_EQ(1ULL << 30, vi.requested_size);
+	EXPECT_EQ(512ULL << 20, vi.plugged_size);
+	memplug_nl__vm_info_free(&vi);
+
+	/* The longest body there may be replaces it (a bigger reply). */
+	memset(big, 'x', MEMPLUG_HOTPLUG_BODY_MAX - 1);
+	big[MEMPLUG_HOTPLUG_BODY_MAX - 1] = '\0';
+	ASSERT_EQ(0, hotplug_event(&self->nl, self->id, 0, 0, big));
+	ASSERT_EQ(0, hotplug_get(self->id, out, sizeof(out), extack));
+	EXPECT_STREQ(big, out);
+	/* One byte more is refused by the policy, and the kept one stays. */
+	big[MEMPLUG_HOTPLUG_BODY_MAX - 1] = 'x';
+	big[MEMPLUG_HOTPLUG_BODY_MAX] = '\0';
+	EXPECT_EQ(-EINVAL, hotplug_event(&self->nl, self->id, 0, 0, big));
+	EXPECT_NE(0, self->nl.extack[0]);
+	big[MEMPLUG_HOTPLUG_BODY_MAX - 1] = '\0';
+	ASSERT_EQ(0, hotplug_get(self->id, out, sizeof(out), extack));
+	EXPECT_STREQ(big, out);
+
+	/* Only the owner may set it. */
+	ASSERT_EQ(0, memplug_nl__open(&other));
+	EXPECT_EQ(-EPERM, hotplug_event(&other, self->id, 0, 0, "{}"));
+	EXPECT_STREQ("memplug: only the VM's owner reports its state",
+		     other.extack);
+	genl_conn__close(&other);
+	ASSERT_EQ(0, hotplug_get(self->id, out, sizeof(out), extack));
+	EXPECT_STREQ(big, out);
+
+	/* An event without a body drops it: GET goes to the owner again. */
+	ASSERT_EQ(0, hotplug_event(&self->nl, self->id, 0, 0, NULL));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(hotplug_get(self->id, out, sizeof(out), extack) ? 1 :
+		      strcmp(out, "{\"relayed\":1}") ? 2 : 0);
+	p.fd = nl_socket_get_fd(self->nl.sk);
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, 3000)) {
+		TH_LOG("the module did not relay the GET to the owner");
+	}
+	n = recv(p.fd, buf, sizeof(buf), 0);
+	nlh = (struct nlmsghdr *)buf;
+	ASSERT_TRUE(n > 0 && nlmsg_ok(nlh, n));
+	ASSERT_EQ(MEMPLUG_CMD_HOTPLUG_GET,
+		  ((struct genlmsghdr *)nlmsg_data(nlh))->cmd);
+	ASSERT_EQ(0, genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL));
+	ASSERT_NE(NULL, tb[MEMPLUG_A_COOKIE]);
+	msg = genl_conn__msg(&self->nl, MEMPLUG_CMD_HOTPLUG_REPLY, 0);
+	ASSERT_NE(NULL, msg);
+	nla_put_u64(msg, MEMPLUG_A_COOKIE, nla_get_u64(tb[MEMPLUG_A_COOKIE]));
+	nla_put_u32(msg, MEMPLUG_A_ERRNO, 0);
+	nla_put_string(msg, MEMPLUG_A_HOTPLUG_BODY, "{\"relayed\":1}");
+	EXPECT_EQ(0, genl_conn__request(&self->nl, msg, NULL, NULL)) {
+		TH_LOG("reply: %s", self->nl.extack);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /* attach, batch applied and detach reach a monitor, in order, timestamped. */

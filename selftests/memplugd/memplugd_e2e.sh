@@ -135,6 +135,46 @@ out=$(setpriv --bounding-set=-net_admin "$CTL" hotplug patch "$VM" requested 512
 check "without CAP_NET_ADMIN, PATCH is refused" \
 	sh -c "echo '$out' | grep -q 'Operation not permitted'"
 
+# memplugd stopped (SIGSTOP), as if busy with a batch: GET is answered by
+# memplug.ko from memplugd's last HOTPLUG_EVENT at once (Firecracker
+# #6007: a GET must never queue behind the daemon); a PATCH is relayed
+# and fails after the relay's bounded wait (5 s).
+# get_stopped VM: GET (-j) with memplugd stopped; $out, $get_ms.  Bounded
+# below the relay's 5 s: most of the time is memplugctl starting under TCG.
+get_stopped() {
+	local t0 rc
+	kill -STOP "$DAEMON_PID"
+	t0=$(date +%s%N)
+	out=$(timeout 3 "$CTL" -j hotplug get "$1" 2>&1)
+	rc=$?
+	get_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	kill -CONT "$DAEMON_PID"
+	return $rc
+}
+t0=$(date +%s%N)
+mctl hotplug get "$VM" > /dev/null
+diag "GET with memplugd running: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+get_stopped "$VM"
+check "memplugd stopped: GET answers in ${get_ms} ms, plugged and requested 1024: $out" \
+	sh -c "echo '$out' | grep -q '\"plugged_size_mib\":1024,\"requested_size_mib\":1024}'"
+kill -STOP "$DAEMON_PID"
+t0=$(date +%s%N)
+out=$(timeout 15 "$CTL" hotplug patch "$VM" requested 1024 2>&1)
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "memplugd stopped: PATCH fails after the relay's 5 s wait ($ms ms): $out" \
+	sh -c "test $rc -ne 0 && test $rc -ne 124 && test $ms -ge 4900 && test $ms -lt 10000 &&
+	       test '$out' = 'Error: memplug: the daemon that owns this VM did not answer in time.'"
+kill -CONT "$DAEMON_PID"
+# The PATCH was delivered: memplugd handles it when it runs again, and
+# the module drops its late answer (the request is gone).
+check "memplugd continued: it answered the timed-out PATCH late, refused" \
+	wait_for "$T/memplugd.log" 'HOTPLUG_REPLY refused: no request with this cookie' 10
+mctl hotplug patch "$VM" requested 1024 > /dev/null
+rc=$?
+check "memplugd continued: PATCH and GET work again" \
+	test "$rc-$(get_field "$VM" requested_size_mib)" = 0-1024
+
 # unplug
 rss1=$(vmm_rss_kb "$A_PID")
 guest a fill fill 60 > /dev/null
@@ -179,6 +219,9 @@ check "a restarted memplugd takes the VM back (VM $VM)" \
 	sh -c "$CTL -j vm show $VM | grep -q '\"id\":$VM'"
 check "the restarted daemon kept the slots (adopted)" \
 	sh -c "grep -q 'took back' '$T/memplugd.log'"
+get_stopped "$VM"
+check "the restarted memplugd told memplug.ko its GET answer: GET answers while it is stopped: $out" \
+	sh -c "echo '$out' | grep -q '\"total_size_mib\":2048,'"
 out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1)
 check "and plugs again: $out" sh -c "echo '$out' | grep -q 'plugged 1024 MiB'"
 guest a poweroff poweroff 5 > /dev/null
@@ -227,6 +270,9 @@ check "PUT before the start is taken: $out" \
 out=$(mctl -j hotplug put "$VM" "$PUT" 2>&1)
 check "a second PUT replaces it: $out" \
 	sh -c "echo '$out' | grep -q '\"total_size_mib\":2048,\"block_size_mib\":2,\"slot_size_mib\":128'"
+get_stopped "$VM"
+check "memplugd stopped: GET shows the second PUT's config: $out" \
+	sh -c "echo '$out' | grep -q '\"total_size_mib\":2048,\"block_size_mib\":2,\"slot_size_mib\":128,\"plugged_size_mib\":0,\"requested_size_mib\":0}'"
 refused "PATCH before the start refused" \
 	"Invalid hotplug-memory: the device is not active (the guest has not started)" \
 	mctl hotplug patch "$VM" requested 512
