@@ -35,7 +35,9 @@ struct mpd_vm {
 	struct memplug_vmm_state state;	/* mirror of the VMM's state */
 	uint64_t requested_mib;		/* what the last PATCH asked for */
 	uint32_t nr_slots;		/* region slots of cfg.slot_size_mib */
-	uint8_t *attached;		/* which of them memplug.ko holds */
+	uint8_t *attached;		/* which of them memplug.ko holds: */
+#define MPD_SLOT_ATTACHED	1
+#define MPD_SLOT_SPARE		2	/* and never in a usable region */
 	uint8_t *empty;			/* reported empty, not yet detached */
 	uint64_t last_apply_ns;		/* kernel time of the last batch */
 };
