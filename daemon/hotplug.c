@@ -392,6 +392,7 @@ void hotplug__state(struct mpd *d, struct mpd_vm *vm,
 		     (st->flags & MEMPLUG_VMM_F_DRIVER_READY);
 
 	vm->state = *st;
+	vm->event_ns = st->timestamp_ns;
 	if (ready)
 		spare_fit(d, vm);
 	if (changed)

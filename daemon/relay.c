@@ -197,11 +197,14 @@ static void relay__publish(struct mpd *d, struct mpd_vm *vm)
 	    nla_put_u64(msg, MEMPLUG_A_REQUESTED_SIZE, vm->requested_mib << 20) ||
 	    nla_put_u64(msg, MEMPLUG_A_PLUGGED_SIZE,
 			vm->state.plugged_size_mib << 20) ||
+	    (vm->event_ns &&
+	     nla_put_u64(msg, MEMPLUG_A_TIMESTAMP_NS, vm->event_ns)) ||
 	    (vm->configured && !get.err && get.body[0] &&
 	     nla_put_string(msg, MEMPLUG_A_HOTPLUG_BODY, get.body))) {
 		nlmsg_free(msg);
 		return;
 	}
+	vm->event_ns = 0;	/* used once: later events get the module's */
 	err = genl_conn__request(&d->nl, msg, NULL, NULL);
 	if (err)
 		mpd_log(LOG_WARNING, "VM %u: HOTPLUG_EVENT refused: %s", vm->id,

@@ -285,6 +285,8 @@ int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
 		close_fds(fds, nfds);
 		if (in->type == MEMPLUG_VMM_REPLY && in->seq == m->seq) {
 			err = in->reply.err;
+			if (!err)
+				vm->event_ns = in->reply.timestamp_ns;
 			if (err)
 				snprintf(r->text, sizeof(r->text), "%s", in->reply.text);
 			break;

@@ -82,7 +82,7 @@ void memplug_relay_owner_gone(u32 portid);
 
 /* main.c */
 void memplug_nl_hotplug_event(struct memplug_vm *vm, u64 requested,
-			      u64 plugged);
+			      u64 plugged, u64 when);
 
 /* slots.c */
 int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info);

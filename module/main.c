@@ -79,6 +79,7 @@ static const struct nla_policy memplug_state_policy[MEMPLUG_A_PLUGGED_SIZE + 1] 
 				       .len = MEMPLUG_HOTPLUG_BODY_MAX - 1 },
 	[MEMPLUG_A_REQUESTED_SIZE] = { .type = NLA_U64 },
 	[MEMPLUG_A_PLUGGED_SIZE]   = { .type = NLA_U64 },
+	[MEMPLUG_A_TIMESTAMP_NS]   = { .type = NLA_U64 },
 };
 
 static const struct nla_policy memplug_apply_policy[MEMPLUG_A_SLOT + 1] = {
@@ -260,7 +261,7 @@ err:
  * events stay small.
  */
 void memplug_nl_hotplug_event(struct memplug_vm *vm, u64 requested,
-			      u64 plugged)
+			      u64 plugged, u64 when)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -276,7 +277,7 @@ void memplug_nl_hotplug_event(struct memplug_vm *vm, u64 requested,
 			  MEMPLUG_CMD_HOTPLUG_EVENT);
 	if (!hdr ||
 	    nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id) ||
-	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, ktime_get_ns(),
+	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, when,
 			      MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_REQUESTED_SIZE, requested,
 			      MEMPLUG_A_PAD) ||

@@ -302,6 +302,8 @@ void memplug_relay_owner_gone(u32 portid)
 int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *body = info->attrs[MEMPLUG_A_HOTPLUG_BODY];
+	struct nlattr *when = info->attrs[MEMPLUG_A_TIMESTAMP_NS];
+	u64 now = ktime_get_ns(), ts = now;
 	struct memplug_vm *vm;
 	char *copy = NULL, *old;
 	u64 req_sz, plug_sz;
@@ -311,6 +313,9 @@ int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info)
 	if (memplug_req_attr_missing(info, MEMPLUG_A_REQUESTED_SIZE) ||
 	    memplug_req_attr_missing(info, MEMPLUG_A_PLUGGED_SIZE))
 		return -EINVAL;
+	/* The owner may know better when it happened; never after now. */
+	if (when && nla_get_u64(when) < now)
+		ts = nla_get_u64(when);
 	req_sz = nla_get_u64(info->attrs[MEMPLUG_A_REQUESTED_SIZE]);
 	plug_sz = nla_get_u64(info->attrs[MEMPLUG_A_PLUGGED_SIZE]);
 	vm = memplug_vm_get_attr(info);
@@ -339,7 +344,7 @@ int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info)
 	spin_unlock(&vm->state_lock);
 	kfree(old);
 	if (changed)
-		memplug_nl_hotplug_event(vm, req_sz, plug_sz);
+		memplug_nl_hotplug_event(vm, req_sz, plug_sz, ts);
 	memplug_vm_put(vm);
 	return err;
 }

@@ -214,6 +214,7 @@ static void daemon__reply(struct vmm_daemon *d, uint32_t seq, int err,
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_REPLY, .seq = seq };
 
 	m.reply.err = err;
+	m.reply.timestamp_ns = vmm__now_ns();	/* the guest was just told */
 	if (text)
 		snprintf(m.reply.text, sizeof(m.reply.text), "%s", text);
 	daemon__send(d, &m);

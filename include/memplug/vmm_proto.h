@@ -41,7 +41,7 @@
 
 #include "memplug/hotplug_config.h"
 
-#define MEMPLUG_VMM_PROTO_VERSION	1
+#define MEMPLUG_VMM_PROTO_VERSION	2
 #define MEMPLUG_DEFAULT_SOCKET		"/run/memplug/memplugd.sock"
 #define MEMPLUG_VMM_NAME_LEN		32
 #define MEMPLUG_VMM_TEXT_LEN		HOTPLUG_ERR_LEN
@@ -96,6 +96,7 @@ struct memplug_vmm_request {
 struct memplug_vmm_reply {
 	int32_t err;			/* 0 or -errno */
 	char text[MEMPLUG_VMM_TEXT_LEN];
+	uint64_t timestamp_ns;		/* CLOCK_MONOTONIC: when it took effect */
 };
 
 struct memplug_vmm_state {

@@ -129,7 +129,8 @@
  *
  * MEMPLUG_CMD_HOTPLUG_EVENT (CAP_NET_ADMIN, owner only; multicast "events"):
  * the owner reports its requested and plugged sizes, which the module keeps
- * for VM_GET and, when they changed, multicasts with its own timestamp;
+ * for VM_GET and, when they changed, multicasts with a timestamp (the
+ * owner's, if it sent one, else its own);
  * and its current HOTPLUG_GET answer, which the module keeps (replacing
  * the last one; freed with the VM) and answers HOTPLUG_GET with:
  *
@@ -138,7 +139,9 @@
  *    MEMPLUG_A_HOTPLUG_BODY: string, the GET object, optional (at most
  *                            MEMPLUG_HOTPLUG_BODY_MAX bytes); absent or
  *                            empty drops the kept one: GET is relayed
- *    MEMPLUG_A_TIMESTAMP_NS: u64 (multicast only)
+ *    MEMPLUG_A_TIMESTAMP_NS: u64, optional from the owner: when the change
+ *                            happened (CLOCK_MONOTONIC, i.e. ktime_get_ns();
+ *                            one later than now counts as now)
  *
  * The multicast copy carries no body.  The owner sends the event whenever
  * anything in its GET answer changes, before it answers the request that
