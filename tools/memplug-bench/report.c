@@ -314,8 +314,7 @@ static void report__breakdown(const struct bench_rows *rows, const char **sys,
 	printf("\nwhere the time goes (median round, ms): request ->applied "
 	       "(memslots) ->raised (VMM told the guest) ->first (guest's "
 	       "first request) ->settled; a phase seen after the next one "
-	       "(memplug's raised is memplugd's report, an upper bound) adds "
-	       "to the later segment\n");
+	       "adds to the later segment\n");
 	for (i = 0; i < REPORT_NR_OPS; i++) {
 		for (j = 0; j < nsys; j++) {
 			if (!report__median_round(rows, sys[j], report_ops[i].op,
