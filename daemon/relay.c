@@ -33,7 +33,26 @@ static const struct nla_policy relay_policy[MEMPLUG_A_MAX + 1] = {
 	[MEMPLUG_A_VM_ID]	 = { .type = NLA_U32 },
 	[MEMPLUG_A_COOKIE]	 = { .type = NLA_U64 },
 	[MEMPLUG_A_HOTPLUG_BODY] = { .type = NLA_STRING },
+	[MEMPLUG_A_DEADLINE_NS]	 = { .type = NLA_U64 },
 };
+
+/*
+ * A change memplugd starts must end before memplug.ko stops waiting for
+ * it, or the caller hears "did not answer in time" of a PATCH that then
+ * takes effect.  The longest part of one is the VMM's answer.
+ */
+#define RELAY_MARGIN_NS	((MPD_VMM_TIMEOUT_MS + 500) * 1000000ULL)
+
+static bool relay__too_late(const struct mpd_request *req, struct nlattr *dl)
+{
+	struct timespec now;
+
+	if (!dl || req->cmd == MEMPLUG_CMD_HOTPLUG_GET)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000000000ULL + now.tv_nsec + RELAY_MARGIN_NS >
+	       nla_get_u64(dl);
+}
 
 static int relay__enqueue(struct nlmsghdr *nlh, void *arg)
 {
@@ -111,7 +130,16 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
 	} else {
 		req.body = "";
 	}
-	hotplug__handle(d, &req, &r);
+	if (relay__too_late(&req, tb[MEMPLUG_A_DEADLINE_NS])) {
+		memset(&r, 0, sizeof(r));
+		r.err = -ETIMEDOUT;
+		snprintf(r.text, sizeof(r.text),
+			 "memplugd got the request too late to finish it in time; nothing changed");
+		mpd_log(LOG_WARNING, "VM %u: request %u dropped: %s", req.vm_id,
+			req.cmd, r.text);
+	} else {
+		hotplug__handle(d, &req, &r);
+	}
 	/* A new config: the module's copy of the GET answer first. */
 	if (req.cmd == MEMPLUG_CMD_HOTPLUG_PUT && !r.err) {
 		struct mpd_vm *vm = vmm__find(d, req.vm_id);

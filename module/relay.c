@@ -78,6 +78,10 @@ static int memplug_relay_send(struct memplug_relay_req *req, u8 cmd, u32 vm_id,
 	    nla_put_u32(skb, MEMPLUG_A_VM_ID, vm_id) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_COOKIE, req->cookie,
 			      MEMPLUG_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMPLUG_A_DEADLINE_NS,
+			      ktime_get_ns() +
+			      jiffies_to_nsecs(MEMPLUG_RELAY_TIMEOUT),
+			      MEMPLUG_A_PAD) ||
 	    (body && nla_put(skb, MEMPLUG_A_HOTPLUG_BODY, nla_len(body),
 			     nla_data(body)))) {
 		nlmsg_free(skb);

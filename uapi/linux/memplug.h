@@ -106,9 +106,12 @@
  *    MEMPLUG_A_HOTPLUG_BODY: string, the /hotplug/memory JSON body (PUT and
  *                            PATCH; at most MEMPLUG_HOTPLUG_BODY_MAX bytes)
  *
- * The module sends the same command, with MEMPLUG_A_COOKIE added, to the
- * VM's owner and sleeps (killable, at most 5 s) until the owner answers
- * with MEMPLUG_CMD_HOTPLUG_REPLY.  Reply to the caller:
+ * The module sends the same command, with MEMPLUG_A_COOKIE and
+ * MEMPLUG_A_DEADLINE_NS (when it stops waiting, ktime_get_ns()) added, to
+ * the VM's owner and sleeps (killable, at most 5 s) until the owner answers
+ * with MEMPLUG_CMD_HOTPLUG_REPLY.  An owner must not start a change it
+ * cannot finish by the deadline: the caller would be told it failed.
+ * Reply to the caller:
  *
  *    MEMPLUG_A_VM_ID, MEMPLUG_A_HOTPLUG_BODY: the GET object afterwards
  *
@@ -216,6 +219,7 @@ enum memplug_attr {
 	MEMPLUG_A_REQUESTED_SIZE,	/* u64, bytes */
 	MEMPLUG_A_PLUGGED_SIZE,		/* u64, bytes */
 	MEMPLUG_A_ATTACH_FLAGS,		/* u32, MEMPLUG_ATTACH_F_* */
+	MEMPLUG_A_DEADLINE_NS,		/* u64, ktime_get_ns() */
 
 	__MEMPLUG_A_MAX,
 	MEMPLUG_A_MAX = __MEMPLUG_A_MAX - 1
