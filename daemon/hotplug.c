@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "memplugd.h"
 
@@ -26,6 +27,14 @@
  * memslot is installed (see hotplug__patch).
  */
 #define SPARE_SLOTS	1
+
+uint64_t mpd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static int fail(struct mpd_reply *r, int err, const char *msg)
 {
@@ -181,15 +190,23 @@ static int raise_to(struct mpd *d, struct mpd_vm *vm, uint64_t mib,
 	if (vmm__call(d, vm, &m, r)) {
 		struct mpd_reply undo = { 0 };
 
-		if (nr_added)
+		/*
+		 * Only a refusal is sure to leave the slots unused: a REQUEST
+		 * that timed out may still be applied, and the slots go when
+		 * the VMM reports them empty.
+		 */
+		if (nr_added && r->err != -ETIMEDOUT && r->err != -ENODEV)
 			relay__apply(d, vm, added, nr_added, false, &undo);
 		goto out;
 	}
 	vm->requested_mib = mib;
 	vm->state.requested_size_mib = mib;
-	for (i = 0; i < slots_for(vm, mib); i++)
+	/* reports read before the VMM applied this are stale now */
+	for (i = 0; i < slots_for(vm, mib); i++) {
+		vm->empty[i] = 0;
 		if (vm->attached[i])
 			vm->attached[i] = MPD_SLOT_ATTACHED;
+	}
 	relay__event(d, vm);
 out:
 	free(added);
@@ -281,7 +298,14 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 	for (;;) {
 		if (step > patch.requested_size_mib)
 			step = patch.requested_size_mib;
-		if (raise_to(d, vm, step, r)) {
+		/*
+		 * No time for another step before the caller stops waiting:
+		 * give up while the way back still fits (it is one REQUEST).
+		 */
+		if (moved && req->deadline_ns &&
+		    mpd_now_ns() + MPD_DEADLINE_MARGIN_NS > req->deadline_ns)
+			fail(r, -ETIMEDOUT, "memplugd ran out of time for this PATCH; it was taken back");
+		if (r->err || raise_to(d, vm, step, r)) {
 			/* Back to where it was: the guest gives back what it took. */
 			struct mpd_reply undo = { 0 };
 

@@ -63,7 +63,16 @@ struct mpd_request {
 	bool privileged;		/* may change state */
 	const char *body;		/* JSON, may be NULL for GET/START */
 	size_t body_len;
+	uint64_t deadline_ns;		/* relayed: the caller stops waiting */
 };
+
+/*
+ * A change memplugd starts must end before memplug.ko stops waiting for
+ * it, or the caller hears "did not answer in time" of a PATCH that then
+ * takes effect.  The longest part of one step is the VMM's answer.
+ */
+#define MPD_DEADLINE_MARGIN_NS	((MPD_VMM_TIMEOUT_MS + 500) * 1000000ULL)
+uint64_t mpd_now_ns(void);
 
 struct mpd_reply {
 	int err;			/* 0 or -errno */

@@ -36,22 +36,10 @@ static const struct nla_policy relay_policy[MEMPLUG_A_MAX + 1] = {
 	[MEMPLUG_A_DEADLINE_NS]	 = { .type = NLA_U64 },
 };
 
-/*
- * A change memplugd starts must end before memplug.ko stops waiting for
- * it, or the caller hears "did not answer in time" of a PATCH that then
- * takes effect.  The longest part of one is the VMM's answer.
- */
-#define RELAY_MARGIN_NS	((MPD_VMM_TIMEOUT_MS + 500) * 1000000ULL)
-
-static bool relay__too_late(const struct mpd_request *req, struct nlattr *dl)
+static bool relay__too_late(const struct mpd_request *req)
 {
-	struct timespec now;
-
-	if (!dl || req->cmd == MEMPLUG_CMD_HOTPLUG_GET)
-		return false;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec * 1000000000ULL + now.tv_nsec + RELAY_MARGIN_NS >
-	       nla_get_u64(dl);
+	return req->deadline_ns && req->cmd != MEMPLUG_CMD_HOTPLUG_GET &&
+	       mpd_now_ns() + MPD_DEADLINE_MARGIN_NS > req->deadline_ns;
 }
 
 static int relay__enqueue(struct nlmsghdr *nlh, void *arg)
@@ -130,7 +118,9 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
 	} else {
 		req.body = "";
 	}
-	if (relay__too_late(&req, tb[MEMPLUG_A_DEADLINE_NS])) {
+	if (tb[MEMPLUG_A_DEADLINE_NS])
+		req.deadline_ns = nla_get_u64(tb[MEMPLUG_A_DEADLINE_NS]);
+	if (relay__too_late(&req)) {
 		memset(&r, 0, sizeof(r));
 		r.err = -ETIMEDOUT;
 		snprintf(r.text, sizeof(r.text),

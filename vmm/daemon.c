@@ -149,7 +149,8 @@ static uint32_t daemon__flags(struct vmm *vmm)
 
 	if (vmm->has_hc)
 		f |= MEMPLUG_VMM_F_CONFIGURED;
-	if (__atomic_load_n(&vmm->running, __ATOMIC_ACQUIRE))
+	/* a VMM that is not paused starts its guest right after registering */
+	if (!vmm->cfg.paused || __atomic_load_n(&vmm->running, __ATOMIC_ACQUIRE))
 		f |= MEMPLUG_VMM_F_RUNNING;
 	if (vmem && virtio_mem__driver_ready(vmem))
 		f |= MEMPLUG_VMM_F_DRIVER_READY;
@@ -229,7 +230,9 @@ static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *
 	switch (m->type) {
 	case MEMPLUG_VMM_REQUEST:
 		p.requested_size_mib = m->request.requested_size_mib;
+		pthread_mutex_lock(&d->vmm->dev_lock);	/* as control.c */
 		ret = virtio_mem__patch(d->vmm->vmem, &p, err, sizeof(err));
+		pthread_mutex_unlock(&d->vmm->dev_lock);
 		daemon__reply(d, m->seq, ret, err);
 		break;
 	case MEMPLUG_VMM_CONFIG:

@@ -19,6 +19,9 @@
 #include "memplug/vmm-virtio.h"
 
 #define KVM_SLOT_HOTPLUG_BASE	1	/* slot 0: boot RAM */
+
+/* PUT and START come from memplugd's thread, the first start from main() */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MEMORY_BLOCK_SIZE	(128ULL << 20)	/* Linux x86 memory block */
 
 static uint64_t gcd(uint64_t a, uint64_t b)
@@ -95,8 +98,8 @@ static int configure_hotplug(struct vmm *vmm, const struct hotplug_config *hc)
  * A PUT for a paused VMM replaces any earlier one, as in Firecracker where
  * the config is only read at InstanceStart.
  */
-int vmm__set_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
-		     char *err, size_t len)
+static int set_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
+		       char *err, size_t len)
 {
 	uint64_t size = hc->total_size_mib << 20, slot = hc->slot_size_mib << 20;
 
@@ -109,6 +112,12 @@ int vmm__set_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
 			 vmm->hp ? (unsigned long long)(vmm->hp->reserve >> 20) : 0ULL);
 		return -ENOSPC;
 	}
+	/* virtio-mem: the region starts at a multiple of the block size */
+	if (vmm->hp->gpa % (hc->block_size_mib << 20)) {
+		snprintf(err, len, "Invalid block_size_mib: the VMM's region at %#llx is not aligned to it",
+			 (unsigned long long)vmm->hp->gpa);
+		return -EINVAL;
+	}
 	if (size / slot > vmm->hp->nr_slot_ids) {
 		snprintf(err, len, "Invalid slot_size_mib: %llu slots needed, KVM has %u memslot ids",
 			 (unsigned long long)(size / slot), vmm->hp->nr_slot_ids);
@@ -120,7 +129,7 @@ int vmm__set_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
 }
 
 /* Run the guest: from main(), or on memplugd's START for a paused VMM. */
-int vmm__start(struct vmm *vmm)
+static int start(struct vmm *vmm)
 {
 	int ret;
 
@@ -136,4 +145,25 @@ int vmm__start(struct vmm *vmm)
 	vmm->start_ns = vmm__now_ns();	/* boot times count from here */
 	__atomic_store_n(&vmm->running, true, __ATOMIC_RELEASE);
 	return kvm__start_vcpus(vmm) ? -EIO : 0;
+}
+
+int vmm__set_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
+		     char *err, size_t len)
+{
+	int ret;
+
+	pthread_mutex_lock(&start_lock);
+	ret = set_hotplug(vmm, hc, err, len);
+	pthread_mutex_unlock(&start_lock);
+	return ret;
+}
+
+int vmm__start(struct vmm *vmm)
+{
+	int ret;
+
+	pthread_mutex_lock(&start_lock);
+	ret = start(vmm);
+	pthread_mutex_unlock(&start_lock);
+	return ret;
 }
