@@ -73,7 +73,7 @@ static void format_get(struct mpd_vm *vm, struct mpd_reply *r)
 	struct hotplug_state st = {
 		.config = vm->cfg,
 		.plugged_size_mib = vm->state.plugged_size_mib,
-		.requested_size_mib = vm->requested_mib,
+		.requested_size_mib = vm->target_mib,
 	};
 
 	hotplug_config__format_get(&st, r->body, sizeof(r->body));
@@ -295,6 +295,8 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 	step = first;
 	if (vm->mode != MEMPLUG_MODE_MODULE || patch.requested_size_mib < first)
 		step = patch.requested_size_mib;
+	/* GET answers with the PATCH's size, not the step being worked on */
+	vm->target_mib = patch.requested_size_mib;
 	for (;;) {
 		if (step > patch.requested_size_mib)
 			step = patch.requested_size_mib;
@@ -311,6 +313,8 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 
 			if (moved)
 				raise_to(d, vm, old, &undo);
+			vm->target_mib = old;
+			relay__event(d, vm);	/* the module's GET copy too */
 			return;
 		}
 		moved = true;
@@ -363,7 +367,7 @@ static void vm_get(struct mpd *d, uint32_t id, struct mpd_reply *r)
 			      (unsigned long long)vm->reg.region_gpa,
 			      (unsigned long long)vm->reg.region_size,
 			      vm->reg.slot_base, vm->reg.slot_count, attached,
-			      (unsigned long long)vm->requested_mib,
+			      (unsigned long long)vm->target_mib,
 			      (unsigned long long)vm->state.plugged_size_mib);
 	}
 	if (n < len)

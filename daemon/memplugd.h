@@ -33,7 +33,8 @@ struct mpd_vm {
 	bool configured;
 	struct hotplug_config cfg;
 	struct memplug_vmm_state state;	/* mirror of the VMM's state */
-	uint64_t requested_mib;		/* what the last PATCH asked for */
+	uint64_t requested_mib;		/* what the guest is told (a step) */
+	uint64_t target_mib;		/* what the last PATCH asked for */
 	uint64_t event_ns;		/* when the VMM made the last change */
 	uint32_t nr_slots;		/* region slots of cfg.slot_size_mib */
 	uint8_t *attached;		/* which of them memplug.ko holds: */
