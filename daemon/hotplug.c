@@ -36,6 +36,11 @@ uint64_t mpd_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+bool mpd_deadline_near(uint64_t deadline_ns)
+{
+	return deadline_ns && mpd_now_ns() + MPD_DEADLINE_MARGIN_NS > deadline_ns;
+}
+
 static int fail(struct mpd_reply *r, int err, const char *msg)
 {
 	snprintf(r->text, sizeof(r->text), "%s", msg);
@@ -128,11 +133,12 @@ static void hotplug__put(struct mpd *d, struct mpd_vm *vm,
 }
 
 /*
- * Region slots in [first, end) whose attached state is @attached, as a
- * list for one batch.  Returns how many (a malloc'ed list in *out).
+ * Region slots in [first, end) whose attached state is @state (0: not
+ * attached, or MPD_SLOT_*), as a list for one batch.  Returns how many
+ * (a malloc'ed list in *out).
  */
 static int slots_where(struct mpd_vm *vm, uint32_t first, uint32_t end,
-		       bool attached, uint32_t **out)
+		       uint8_t state, uint32_t **out)
 {
 	uint32_t i, n = 0, *list;
 
@@ -140,7 +146,7 @@ static int slots_where(struct mpd_vm *vm, uint32_t first, uint32_t end,
 	if (!list)
 		return -ENOMEM;
 	for (i = first; i < end; i++)
-		if (!!vm->attached[i] == attached)
+		if (vm->attached[i] == state)
 			list[n++] = i;
 	*out = list;
 	return n;
@@ -162,7 +168,7 @@ static int plan_attach(struct mpd *d, struct mpd_vm *vm, uint32_t need,
 	*nr_added = 0;
 	if (vm->mode != MEMPLUG_MODE_MODULE)
 		return 0;	/* the VMM attaches its own */
-	n = slots_where(vm, 0, need, false, added);
+	n = slots_where(vm, 0, need, 0, added);
 	if (n < 0)
 		return fail(r, n, "out of memory");
 	if (!n)
@@ -222,28 +228,24 @@ out:
 static void spare_fit(struct mpd *d, struct mpd_vm *vm)
 {
 	uint32_t want = slots_for(vm, vm->requested_mib) + SPARE_SLOTS;
-	uint32_t i, n, *list = NULL;
+	uint32_t i, *list = NULL;
 	struct mpd_reply r = { 0 };
-	int nr;
+	int n;
 
 	if (vm->mode != MEMPLUG_MODE_MODULE || !vm->configured ||
 	    !(vm->state.flags & MEMPLUG_VMM_F_DRIVER_READY))
 		return;
 	if (want > vm->nr_slots)
 		want = vm->nr_slots;
-	if (plan_attach(d, vm, want, &list, &nr, &r))
+	if (plan_attach(d, vm, want, &list, &n, &r))
 		mpd_log(LOG_WARNING, "VM %u: cannot attach the spare slot: %s",
 			vm->id, r.text);
-	for (i = 0; i < (uint32_t)nr; i++)
+	for (i = 0; i < (uint32_t)n; i++)
 		vm->attached[list[i]] = MPD_SLOT_SPARE;
 	free(list);
-	list = malloc(sizeof(*list) * vm->nr_slots);
-	if (!list)
-		return;
-	for (i = want, n = 0; i < vm->nr_slots; i++)
-		if (vm->attached[i] == MPD_SLOT_SPARE)
-			list[n++] = i;
-	if (n && relay__apply(d, vm, list, n, false, &r))
+	list = NULL;	/* slots_where() leaves it alone on failure */
+	n = slots_where(vm, want, vm->nr_slots, MPD_SLOT_SPARE, &list);
+	if (n > 0 && relay__apply(d, vm, list, n, false, &r))
 		mpd_log(LOG_WARNING, "VM %u: cannot detach old spare slots: %s",
 			vm->id, r.text);
 	free(list);
@@ -304,8 +306,7 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 		 * No time for another step before the caller stops waiting:
 		 * give up while the way back still fits (it is one REQUEST).
 		 */
-		if (moved && req->deadline_ns &&
-		    mpd_now_ns() + MPD_DEADLINE_MARGIN_NS > req->deadline_ns)
+		if (moved && mpd_deadline_near(req->deadline_ns))
 			fail(r, -ETIMEDOUT, "memplugd ran out of time for this PATCH; it was taken back");
 		if (r->err || raise_to(d, vm, step, r)) {
 			/* Back to where it was: the guest gives back what it took. */

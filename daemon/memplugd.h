@@ -74,6 +74,8 @@ struct mpd_request {
  */
 #define MPD_DEADLINE_MARGIN_NS	((MPD_VMM_TIMEOUT_MS + 500) * 1000000ULL)
 uint64_t mpd_now_ns(void);
+/* too late to start a step of a change relayed with @deadline_ns (0: none) */
+bool mpd_deadline_near(uint64_t deadline_ns);
 
 struct mpd_reply {
 	int err;			/* 0 or -errno */

@@ -38,8 +38,8 @@ static const struct nla_policy relay_policy[MEMPLUG_A_MAX + 1] = {
 
 static bool relay__too_late(const struct mpd_request *req)
 {
-	return req->deadline_ns && req->cmd != MEMPLUG_CMD_HOTPLUG_GET &&
-	       mpd_now_ns() + MPD_DEADLINE_MARGIN_NS > req->deadline_ns;
+	return req->cmd != MEMPLUG_CMD_HOTPLUG_GET &&
+	       mpd_deadline_near(req->deadline_ns);
 }
 
 static int relay__enqueue(struct nlmsghdr *nlh, void *arg)
