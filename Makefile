@@ -3,14 +3,17 @@
 #   make deps    install the Debian packages memplug needs (idempotent)
 #   make         build the module, the userspace programs and the selftests
 #   make check   build, then run the host tests and the in-VM tests
+#   make check-fresh  'make check' in a fresh Debian 12 root (mmdebstrap), as CI does
 #   make demo    build, boot the test VM and show memplug working
 #
 # Each directory contributes a fragment (DIR/build.mk or DIR/SUB/build.mk) that appends to
 # PROGS (userspace programs), HOST_TESTS (TAP programs run here) and
 # VM_TESTS (TAP programs run inside the test VM by selftests/vm-run).
 
-KVER := $(shell scripts/kver 2>/dev/null)
-KDIR := /lib/modules/$(KVER)/build
+# Expanded when a recipe first uses it, never when make reads this file: on a
+# fresh machine no kernel is installed until deps-quiet has run.
+KVER = $(eval KVER := $$(shell scripts/kver))$(KVER)
+KDIR = /lib/modules/$(KVER)/build
 B := build
 
 CC := gcc
@@ -66,6 +69,10 @@ module-check: deps-quiet
 check: all
 	scripts/check $(HOST_TESTS) -- $(VM_TESTS)
 
+# 'make check' as the README says, in a fresh Debian 12 root (what CI runs)
+check-fresh:
+	scripts/check-fresh
+
 demo: all
 	scripts/demo
 
@@ -73,4 +80,4 @@ clean:
 	rm -rf $(B)
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
-.PHONY: all deps deps-quiet module module-check check demo clean
+.PHONY: all deps deps-quiet module module-check check check-fresh demo clean
