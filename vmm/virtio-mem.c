@@ -27,7 +27,7 @@
 #include "memplug/vmm-virtio.h"
 
 #define VIRTIO_ID_MEM_DEV	24	/* <linux/virtio_ids.h> VIRTIO_ID_MEM */
-#define VIRTIO_MEM_QUEUE_SIZE	256
+#define VIRTIO_MEM_QUEUE_SIZE	VQ_MAX_SIZE
 #define MIB			(1ULL << 20)
 
 struct virtio_mem {
@@ -94,11 +94,13 @@ static uint64_t slots_needed(struct virtio_mem *vm)
 }
 
 /*
- * Usable region = requested rounded up to the slot size, but never below
- * a block the guest still has plugged (the spec forbids shrinking it
- * under plugged memory).
+ * Usable region = requested rounded up to the slot size, never below a
+ * block the guest still has plugged.  It grows when the request does but
+ * shrinks only on UNPLUG_ALL (@may_shrink): a driver plugs against the
+ * size it last read, and Linux takes ERROR for a plug inside it as a
+ * broken device.
  */
-static void update_usable(struct virtio_mem *vm)
+static void update_usable(struct virtio_mem *vm, bool may_shrink)
 {
 	uint64_t b = vm->nr_blocks, end = 0;
 
@@ -113,7 +115,9 @@ static void update_usable(struct virtio_mem *vm)
 	}
 	if (end < vm->requested_size)
 		end = vm->requested_size;
-	vm->usable_region_size = round_up(end, vm->slot_size);
+	end = round_up(end, vm->slot_size);
+	if (may_shrink || end > vm->usable_region_size)
+		vm->usable_region_size = end;
 }
 
 static int attach_slot(struct virtio_mem *vm, uint32_t s)
@@ -234,7 +238,6 @@ static uint16_t process_unplug(struct virtio_mem *vm, uint64_t addr, uint16_t nb
 			 __ATOMIC_RELAXED);
 	hotplug__queue_discard(vm->hp, first * vm->block_size,
 			       (uint64_t)nb * vm->block_size);
-	update_usable(vm);
 	vm->stats.unplug++;
 	return VIRTIO_MEM_RESP_ACK;
 }
@@ -254,7 +257,7 @@ static uint16_t process_unplug_all(struct virtio_mem *vm)
 	}
 	memset(vm->plugged, 0, (vm->nr_blocks + 63) / 64 * 8);
 	__atomic_store_n(&vm->plugged_size, 0, __ATOMIC_RELAXED);
-	update_usable(vm);
+	update_usable(vm, true);
 	vm->stats.unplug_all++;
 	return VIRTIO_MEM_RESP_ACK;
 }
@@ -279,6 +282,7 @@ static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *r
 			   struct virtio_mem_resp *resp)
 {
 	uint64_t t0 = now_ns();
+	uint64_t plugged = vm->plugged_size, usable = vm->usable_region_size;
 
 	memset(resp, 0, sizeof(*resp));
 	switch (req->type) {
@@ -302,6 +306,9 @@ static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *r
 		resp->type = VIRTIO_MEM_RESP_ERROR;
 		break;
 	}
+	/* a driver reading the config across this change must see it did */
+	if (vm->plugged_size != plugged || vm->usable_region_size != usable)
+		vm->vdev.config_generation++;
 	note_progress(vm);
 	if (vm->trace)
 		pr_info("virtio-mem: +%.3f ms req %u addr %#llx nb %u -> %u (%.3f ms), plugged %llu MiB",
@@ -311,6 +318,16 @@ static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *r
 			(unsigned long long)(vm->plugged_size / MIB));
 }
 
+/* The driver broke the ring: stop using it (virtio 1.2 §2.1.2). */
+static void queue_broken(struct virtio_mem *vm, struct virtqueue *vq)
+{
+	vm->stats.bad_chain++;
+	vq->enabled = false;
+	vm->vdev.status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (vm->vdev.signal_config)
+		vm->vdev.signal_config(&vm->vdev);
+}
+
 void virtio_mem__handle_queue(struct virtio_mem *vm)
 {
 	struct virtqueue *vq = &vm->vdev.vqs[0];
@@ -318,34 +335,55 @@ void virtio_mem__handle_queue(struct virtio_mem *vm)
 	struct virtio_mem_resp resp;
 	struct vq_elem e;
 	bool pushed = false;
-	uint32_t len;
+	long len;
 	int ret;
 
 	pthread_mutex_lock(&vm->lock);
-	while (vq->enabled && (ret = virtqueue__pop(vq, &e)) != 0) {
+	/* no buffer is used before DRIVER_OK (virtio 1.2 §3.1.2) */
+	if (!vq->enabled || !(vm->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (vm->vdev.status & VIRTIO_CONFIG_S_NEEDS_RESET))
+		goto out;
+	/* the rings may sit in a slot detached since the last notify */
+	if (virtqueue__refresh(vq)) {
+		queue_broken(vm, vq);
+		goto out;
+	}
+	while ((ret = virtqueue__pop(vq, &e)) != 0) {
 		if (ret < 0) {
-			/* the driver broke the ring: stop using it (virtio 1.2 §2.1.2) */
-			vm->stats.bad_chain++;
-			vq->enabled = false;
-			vm->vdev.status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-			if (vm->vdev.signal_config)
-				vm->vdev.signal_config(&vm->vdev);
+			queue_broken(vm, vq);
 			break;
 		}
+		/* nowhere to answer: do nothing the driver could not hear of */
+		if (e.in_len < sizeof(resp)) {
+			vm->stats.bad_chain++;
+			virtqueue__push(vq, &e, 0);
+			pushed = true;
+			continue;
+		}
 		memset(&req, 0, sizeof(req));
-		if (iov__copy_from(e.out, e.nr_out, &req, sizeof(req)) < sizeof(req)) {
+		len = virtqueue__read(vq, &e, &req, sizeof(req));
+		if (len < 0) {
+			queue_broken(vm, vq);
+			break;
+		}
+		if (len < (long)sizeof(req)) {
 			vm->stats.bad_chain++;
 			memset(&resp, 0, sizeof(resp));
 			resp.type = VIRTIO_MEM_RESP_ERROR;
 		} else {
 			handle_request(vm, &req, &resp);
 		}
-		len = iov__copy_to(e.in, e.nr_in, &resp, sizeof(resp));
+		len = virtqueue__write(vq, &e, &resp, sizeof(resp));
+		if (len < 0) {
+			queue_broken(vm, vq);
+			break;
+		}
 		virtqueue__push(vq, &e, len);
 		pushed = true;
 	}
 	if (pushed && vm->vdev.signal_vq && virtqueue__needs_signal(vq))
 		vm->vdev.signal_vq(&vm->vdev, 0);
+out:
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -420,7 +458,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 			hotplug__queue_detach(vm->hp, s);
 	}
 	vm->times.attached_ns = now_ns();
-	update_usable(vm);
+	update_usable(vm, false);
 	vm->vdev.config_generation++;
 	if (vm->vdev.signal_config)
 		vm->vdev.signal_config(&vm->vdev);

@@ -172,6 +172,8 @@ static void set_half(uint64_t *v, bool hi, uint32_t val)
 static void status_write(struct virtio_pci *vp, uint8_t v)
 {
 	struct virtio_device *vdev = vp->vdev;
+	bool kick;
+	int q;
 
 	if (!v) {
 		reset(vp);
@@ -183,7 +185,13 @@ static void status_write(struct virtio_pci *vp, uint8_t v)
 	     (vdev->ops->features_ok &&
 	      !vdev->ops->features_ok(vdev, vdev->driver_features))))
 		v &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver sees the refusal */
+	kick = (v & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK);
 	vdev->status = v | (vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* buffers made available before DRIVER_OK wait for it */
+	for (q = 0; kick && q < vdev->ops->nr_queues; q++)
+		if (vdev->vqs[q].enabled)
+			vdev->ops->notify_vq(vdev, q);
 }
 
 static void common_write(struct virtio_pci *vp, uint32_t off, uint8_t *data,
@@ -355,6 +363,8 @@ int virtio_pci__init(struct vmm *vmm, struct virtio_device *vdev, int slot)
 	struct pci_device *d;
 	struct virtio_pci_notify_cap *n;
 
+	if (vdev->ops->queue_size > VQ_MAX_SIZE)
+		return -EINVAL;
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return -ENOMEM;

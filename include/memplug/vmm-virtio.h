@@ -21,8 +21,14 @@ struct vmm_hotplug;
 /* Guest-physical to host-virtual, NULL when not backed by guest RAM. */
 typedef void *(*vq_translate_fn)(void *ctx, uint64_t gpa, uint64_t len);
 
-#define VQ_MAX_IOV	16
+/* The largest queue a device may offer; a chain is at most a queue long. */
+#define VQ_MAX_SIZE	256
 
+/*
+ * The rings' host addresses are valid only while the device lock is held
+ * and after virtqueue__map() or virtqueue__refresh() under it: guest
+ * memory behind them can be detached between two uses.
+ */
 struct virtqueue {
 	uint16_t size;
 	bool enabled;
@@ -32,27 +38,40 @@ struct virtqueue {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t last_avail;
+	uint16_t used_idx;		/* ours: the driver may scribble on its copy */
 	vq_translate_fn translate;
 	void *translate_ctx;
 };
 
-/* One popped descriptor chain. */
+/* A guest buffer as the descriptor said when it was read, once. */
+struct vq_buf {
+	uint64_t addr;
+	uint32_t len;
+};
+
+/* One popped descriptor chain: nr_out readable buffers, then nr_in writable. */
 struct vq_elem {
 	uint16_t head;
-	int nr_out, nr_in;		/* device-readable, device-writable */
-	struct iovec out[VQ_MAX_IOV], in[VQ_MAX_IOV];
+	int nr_out, nr_in;
+	uint64_t out_len, in_len;	/* bytes in each direction */
+	struct vq_buf buf[VQ_MAX_SIZE];
 };
 
 /* virtqueue.c */
+/* at queue enable: translate the rings, start both indexes at 0 */
 int virtqueue__map(struct virtqueue *vq);
+/* translate the rings again (they may have moved or gone); 0 or -EFAULT */
+int virtqueue__refresh(struct virtqueue *vq);
 /* 1: popped, 0: empty, -EINVAL: malformed chain (the queue is broken) */
 int virtqueue__pop(struct virtqueue *vq, struct vq_elem *e);
 void virtqueue__push(struct virtqueue *vq, const struct vq_elem *e,
 		     uint32_t len);
 bool virtqueue__needs_signal(struct virtqueue *vq);
-size_t iov__copy_from(const struct iovec *iov, int nr, void *buf, size_t len);
-size_t iov__copy_to(const struct iovec *iov, int nr, const void *buf,
-		    size_t len);
+/* copy between a chain's buffers and @buf; bytes copied, -EFAULT outside guest RAM */
+long virtqueue__read(struct virtqueue *vq, const struct vq_elem *e, void *buf,
+		     size_t len);
+long virtqueue__write(struct virtqueue *vq, const struct vq_elem *e,
+		      const void *buf, size_t len);
 
 #define VIRTIO_MAX_QUEUES	1
 

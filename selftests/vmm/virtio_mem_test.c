@@ -35,7 +35,23 @@ FIXTURE(vmem) {
 	struct virtio_device *vdev;
 	struct virtqueue *vq;
 	uint16_t avail_idx;
+	/* a second writer: on a translation of hook_gpa, desc[hook_desc].len = hook_len */
+	uint64_t hook_gpa;
+	int hook_desc;
+	uint32_t hook_len;
 };
+
+/* Translation as the device's, racing a driver that rewrites a descriptor. */
+static void *hook_translate(void *ctx, uint64_t a, uint64_t len)
+{
+	FIXTURE_DATA(vmem) *self = ctx;
+	struct vring_desc *d = kvm__gpa_to_hva(&self->vmm, self->vq->desc_gpa,
+						 sizeof(*d) * self->vq->size);
+
+	if (self->hook_gpa && a == self->hook_gpa && d)
+		d[self->hook_desc].len = self->hook_len;
+	return kvm__gpa_to_hva(&self->vmm, a, len);
+}
 
 FIXTURE_SETUP(vmem)
 {
@@ -61,8 +77,8 @@ FIXTURE_SETUP(vmem)
 	self->vq->desc_gpa = DESC_GPA;
 	self->vq->avail_gpa = AVAIL_GPA;
 	self->vq->used_gpa = USED_GPA;
-	self->vq->translate = (vq_translate_fn)kvm__gpa_to_hva;
-	self->vq->translate_ctx = vmm;
+	self->vq->translate = hook_translate;
+	self->vq->translate_ctx = self;
 	ASSERT_EQ(0, virtqueue__map(self->vq));
 	self->vq->enabled = true;
 }
@@ -191,10 +207,11 @@ TEST_F(vmem, nack_beyond_requested_and_state)
 	ASSERT_EQ(0, patch(self, 250));
 	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE + 250 * MIB, 131));
 	ASSERT_EQ(250, plugged_mib(self));
-	/* inside the usable region (256 MiB) but beyond the request: NACK */
+	/* inside the usable region (512 MiB: it does not shrink) but beyond the request: NACK */
 	ASSERT_EQ(VIRTIO_MEM_RESP_NACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 250 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_NACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 256 * MIB, 1));
 	/* outside the usable region: ERROR */
-	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 256 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 512 * MIB, 1));
 	ASSERT_EQ(0, patch(self, 512));
 	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 250 * MIB, 103));
 	ASSERT_EQ(456, plugged_mib(self));
@@ -264,6 +281,237 @@ TEST_F(vmem, broken_ring_stops_the_queue)
 	ASSERT_FALSE(self->vq->enabled);
 	/* a PATCH is refused with a clear error rather than left pending */
 	ASSERT_EQ(-EAGAIN, patch(self, 0));
+}
+
+static void *hva(FIXTURE_DATA(vmem) *self, uint64_t a, uint64_t len)
+{
+	return kvm__gpa_to_hva(&self->vmm, a, len);
+}
+
+/*
+ * Post a chain of @n descriptors (linked 0 -> 1 -> ...) at the rings the
+ * queue was given, run the device; the used length, or -1 without a used
+ * element.
+ */
+static int post(FIXTURE_DATA(vmem) *self, const struct vring_desc *chain, int n)
+{
+	uint16_t qs = self->vq->size;
+	struct vring_desc *d = hva(self, self->vq->desc_gpa, sizeof(*d) * qs);
+	struct vring_avail *av = hva(self, self->vq->avail_gpa, 4 + 2 * qs);
+	struct vring_used *u = hva(self, self->vq->used_gpa, 4 + 8 * qs);
+	uint16_t used = u->idx;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		d[i] = chain[i];
+		if (i + 1 < n) {
+			d[i].flags |= VRING_DESC_F_NEXT;
+			d[i].next = i + 1;
+		}
+	}
+	av->ring[self->avail_idx % qs] = 0;
+	av->idx = ++self->avail_idx;
+	virtio_mem__handle_queue(self->vm);
+	if (u->idx != (uint16_t)(used + 1))
+		return -1;
+	return u->ring[used % qs].len;
+}
+
+static void put_req(void *at, uint16_t type, uint64_t addr, uint16_t nb)
+{
+	struct virtio_mem_req *req = at;
+
+	memset(req, 0, sizeof(*req));
+	req->type = type;
+	req->u.plug.addr = addr;
+	req->u.plug.nb_blocks = nb;
+}
+
+static struct virtio_mem_config config(FIXTURE_DATA(vmem) *self)
+{
+	struct virtio_mem_config c;
+
+	self->vdev->ops->get_config(self->vdev, &c);
+	return c;
+}
+
+TEST_F(vmem, descriptor_length_is_read_once)
+{
+	struct virtio_mem_resp *resp = gpa(self, RESP_GPA);
+	struct vring_desc chain[2] = {
+		{ REQ_GPA, 8, 0, 0 },
+		{ RESP_GPA, sizeof(*resp), VRING_DESC_F_WRITE, 0 },
+	};
+
+	ASSERT_EQ(0, patch(self, 128));
+	/* a whole PLUG in memory, but the driver offers only 8 bytes of it ... */
+	put_req(gpa(self, REQ_GPA), VIRTIO_MEM_REQ_PLUG, BASE, 1);
+	/* ... and grows the descriptor while the device reads the buffer */
+	self->hook_gpa = REQ_GPA;
+	self->hook_desc = 0;
+	self->hook_len = sizeof(struct virtio_mem_req);
+	memset(resp, 0xee, sizeof(*resp));
+	ASSERT_EQ(sizeof(*resp), post(self, chain, 2));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, resp->type);
+	ASSERT_EQ(0, plugged_mib(self));
+
+	/* the response: 2 bytes offered, grown to 4096 behind the device's back */
+	put_req(gpa(self, REQ_GPA), VIRTIO_MEM_REQ_STATE, BASE, 1);
+	chain[0].len = sizeof(struct virtio_mem_req);
+	chain[1].len = 2;
+	self->hook_gpa = RESP_GPA;
+	self->hook_desc = 1;
+	self->hook_len = 4096;
+	memset(resp, 0xee, sizeof(*resp));
+	ASSERT_GE(2, post(self, chain, 2));
+	ASSERT_EQ(0xeeee, resp->u.state.state);
+	self->hook_gpa = 0;
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 1));
+}
+
+TEST_F(vmem, rings_in_a_detached_slot_reset_the_device)
+{
+	uint64_t ring = BASE + 64 * MIB;
+	struct vring_desc chain[2] = {
+		{ ring + 0x3000, sizeof(struct virtio_mem_req), 0, 0 },
+		{ ring + 0x4000, sizeof(struct virtio_mem_resp), VRING_DESC_F_WRITE, 0 },
+	};
+	struct vring_avail *av;
+
+	/* the driver puts its rings in hotplug memory (slot 0, attached) */
+	ASSERT_EQ(0, patch(self, 128));
+	self->vq->desc_gpa = ring;
+	self->vq->avail_gpa = ring + 0x1000;
+	self->vq->used_gpa = ring + 0x2000;
+	ASSERT_EQ(0, virtqueue__map(self->vq));
+	put_req(hva(self, ring + 0x3000, 24), VIRTIO_MEM_REQ_STATE, BASE, 1);
+	ASSERT_EQ(sizeof(struct virtio_mem_resp), post(self, chain, 2));
+
+	/* and lets the slot go: empty, not requested, detached (PROT_NONE) */
+	av = hva(self, ring + 0x1000, 4 + 2 * QSIZE);
+	av->ring[self->avail_idx % QSIZE] = 0;
+	av->idx = ++self->avail_idx;
+	ASSERT_EQ(0, patch(self, 0));
+	hotplug__flush(self->vmm.hp);
+	ASSERT_FALSE(self->vmm.hp->attached[0]);
+	/* the next notify finds no ring: the device asks for a reset */
+	virtio_mem__handle_queue(self->vm);
+	ASSERT_NE(0, self->vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	ASSERT_FALSE(self->vq->enabled);
+}
+
+TEST_F(vmem, usable_region_shrinks_only_on_unplug_all)
+{
+	uint8_t gen;
+
+	ASSERT_EQ(0, patch(self, 512));
+	ASSERT_EQ(512 * MIB, config(self).usable_region_size);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 300 * MIB, 1));
+	/* the request falls: the usable region stays, a plug in it gets NACK */
+	gen = self->vdev->config_generation;
+	ASSERT_EQ(0, patch(self, 0));
+	ASSERT_NE(gen, self->vdev->config_generation);
+	ASSERT_EQ(512 * MIB, config(self).usable_region_size);
+	ASSERT_EQ(VIRTIO_MEM_RESP_NACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 400 * MIB, 1));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE + 300 * MIB, 1));
+	ASSERT_EQ(512 * MIB, config(self).usable_region_size);
+	ASSERT_EQ(VIRTIO_MEM_RESP_NACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 300 * MIB, 1));
+	/* a larger request grows it */
+	ASSERT_EQ(0, patch(self, 600));
+	ASSERT_EQ(640 * MIB, config(self).usable_region_size);
+	ASSERT_EQ(0, patch(self, 100));
+	ASSERT_EQ(640 * MIB, config(self).usable_region_size);
+	/* UNPLUG_ALL: down to what the request needs */
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0));
+	ASSERT_EQ(128 * MIB, config(self).usable_region_size);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ERROR, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 128 * MIB, 1));
+}
+
+TEST_F(vmem, config_generation_follows_plugged_size)
+{
+	uint8_t gen;
+
+	ASSERT_EQ(0, patch(self, 128));
+	gen = self->vdev->config_generation;
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 1));
+	ASSERT_NE(gen, self->vdev->config_generation);
+	gen = self->vdev->config_generation;
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG, BASE, 1));
+	ASSERT_NE(gen, self->vdev->config_generation);
+	/* a STATE changes nothing */
+	gen = self->vdev->config_generation;
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_STATE, BASE, 1));
+	ASSERT_EQ(gen, self->vdev->config_generation);
+}
+
+TEST_F(vmem, no_buffers_used_before_driver_ok)
+{
+	ASSERT_EQ(0, patch(self, 128));
+	self->vdev->status &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	ASSERT_EQ(-1, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 1));
+	ASSERT_EQ(0, plugged_mib(self));
+}
+
+TEST_F(vmem, request_without_room_for_the_response_is_not_executed)
+{
+	struct vring_desc req_only[1] = { { REQ_GPA, 24, 0, 0 } };
+	struct vring_desc short_resp[2] = {
+		{ REQ_GPA, 24, 0, 0 }, { RESP_GPA, 1, VRING_DESC_F_WRITE, 0 },
+	};
+
+	ASSERT_EQ(0, patch(self, 128));
+	put_req(gpa(self, REQ_GPA), VIRTIO_MEM_REQ_PLUG, BASE, 1);
+	ASSERT_EQ(0, post(self, req_only, 1));
+	ASSERT_EQ(0, plugged_mib(self));
+	ASSERT_EQ(0, post(self, short_resp, 2));
+	ASSERT_EQ(0, plugged_mib(self));
+	ASSERT_EQ(0, self->vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 1));
+}
+
+TEST_F(vmem, long_chains_and_buffers_across_slots)
+{
+	struct virtio_mem_resp *resp = gpa(self, RESP_GPA);
+	uint64_t edge = BASE + 128 * MIB;	/* slots 0 and 1 meet here */
+	struct vring_desc chain[32];
+	int i;
+
+	/* a queue of 32, the request one byte per descriptor: 25 descriptors */
+	self->vq->size = 32;
+	ASSERT_EQ(0, virtqueue__map(self->vq));
+	self->avail_idx = 0;
+	ASSERT_EQ(0, patch(self, 256));
+	put_req(gpa(self, REQ_GPA), VIRTIO_MEM_REQ_PLUG, BASE, 1);
+	memset(chain, 0, sizeof(chain));
+	for (i = 0; i < 24; i++)
+		chain[i] = (struct vring_desc){ REQ_GPA + i, 1, 0, 0 };
+	chain[24] = (struct vring_desc){ RESP_GPA, sizeof(*resp), VRING_DESC_F_WRITE, 0 };
+	memset(resp, 0xee, sizeof(*resp));
+	ASSERT_EQ(sizeof(*resp), post(self, chain, 25));
+	ASSERT_EQ(0, self->vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, resp->type);
+	ASSERT_EQ(2, plugged_mib(self));
+
+	/* request and response straddling two attached slots */
+	put_req(self->vmm.hp->hva + (edge - 14 - BASE), VIRTIO_MEM_REQ_STATE, BASE, 1);
+	chain[0] = (struct vring_desc){ edge - 14, 24, 0, 0 };
+	chain[1] = (struct vring_desc){ edge - 4, 10, VRING_DESC_F_WRITE, 0 };
+	ASSERT_EQ(10, post(self, chain, 2));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, *(uint16_t *)hva(self, edge - 4, 2));
+	ASSERT_EQ(VIRTIO_MEM_STATE_PLUGGED, *(uint16_t *)hva(self, edge + 4, 2));
+}
+
+TEST_F(vmem, used_index_is_the_devices_own)
+{
+	struct vring_used *u = gpa(self, USED_GPA);
+
+	ASSERT_EQ(0, patch(self, 128));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_STATE, BASE, 1));
+	/* the driver scribbles over the used index */
+	u->idx = 9;
+	submit(self, VIRTIO_MEM_REQ_STATE, BASE, 1, 24, NULL);
+	ASSERT_EQ(2, u->idx);
+	ASSERT_EQ(0, u->ring[1].id);
 }
 
 TEST_HARNESS_MAIN
