@@ -63,7 +63,7 @@ static int hexval(char c)
  * longer than any field name can only be an unknown field, which the
  * caller reports by name, so it is truncated rather than rejected here.
  */
-static int parse_key(struct parser *ps, char *key)
+static int parse_key(struct parser *ps, char *key, size_t *keylen)
 {
 	size_t n = 0;
 
@@ -111,7 +111,32 @@ static int parse_key(struct parser *ps, char *key)
 		return fail(ps, "Invalid JSON: unterminated string");
 	ps->p++;
 	key[n] = 0;
+	*keylen = n;
 	return 0;
+}
+
+/* Is the decoded key (which may hold a NUL from \u0000) exactly @name? */
+static bool key_is(const char *key, size_t keylen, const char *name)
+{
+	return keylen == strlen(name) && !memcmp(key, name, keylen);
+}
+
+/* The key as serde names an unknown field: control characters escaped. */
+static const char *key_show(const char *key, size_t keylen, char *buf,
+			    size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < keylen && o + 8 < len; i++) {
+		unsigned char c = key[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(buf + o, len - o, "\\u{%x}", c);
+		else
+			buf[o++] = c;
+	}
+	buf[o] = 0;
+	return buf;
 }
 
 /* A JSON value that must be an integer in 0..=u64::MAX. */
@@ -156,7 +181,8 @@ static int parse_u64(struct parser *ps, const char *name, uint64_t *out)
 
 static int parse_object(struct parser *ps, struct field *f, int nf)
 {
-	char key[KEY_MAX];
+	char key[KEY_MAX], shown[2 * KEY_MAX];
+	size_t keylen = 0;
 	int i, ret;
 
 	skip_ws(ps);
@@ -170,14 +196,15 @@ static int parse_object(struct parser *ps, struct field *f, int nf)
 	}
 	for (;;) {
 		skip_ws(ps);
-		ret = parse_key(ps, key);
+		ret = parse_key(ps, key, &keylen);
 		if (ret)
 			return ret;
 		for (i = 0; i < nf; i++)
-			if (!strcmp(key, f[i].name))
+			if (key_is(key, keylen, f[i].name))
 				break;
 		if (i == nf)
-			return fail(ps, "unknown field `%s`", key);
+			return fail(ps, "unknown field `%s`",
+				    key_show(key, keylen, shown, sizeof(shown)));
 		if (f[i].seen)
 			return fail(ps, "duplicate field `%s`", key);
 		f[i].seen = true;
@@ -228,22 +255,33 @@ int hotplug_config__parse_put(const char *json, size_t len,
 		return ret;
 	if (!f[0].seen)
 		return fail(&ps, "missing field `total_size_mib`");
-	if (c.total_size_mib < 1 || c.total_size_mib > HOTPLUG_MAX_MIB)
+	ret = hotplug_config__check(&c, err, errlen);
+	if (ret)
+		return ret;
+	*cfg = c;
+	return 0;
+}
+
+int hotplug_config__check(const struct hotplug_config *c, char *err,
+			  size_t errlen)
+{
+	struct parser ps = { NULL, NULL, err, errlen };
+
+	if (c->total_size_mib < 1 || c->total_size_mib > HOTPLUG_MAX_MIB)
 		return fail(&ps, "Invalid total_size_mib: must be 1..=1048576");
-	if (c.block_size_mib < 1)
+	if (c->block_size_mib < 1)
 		return fail(&ps, "Invalid block_size_mib: must be >= 1");
 	/* The virtio-mem spec wants a power-of-two block size. */
-	if (c.block_size_mib & (c.block_size_mib - 1))
+	if (c->block_size_mib & (c->block_size_mib - 1))
 		return fail(&ps, "Invalid block_size_mib: must be a power of two");
-	if (c.slot_size_mib < 1)
+	if (c->slot_size_mib < 1)
 		return fail(&ps, "Invalid slot_size_mib: must be >= 1");
-	if (c.slot_size_mib < c.block_size_mib)
+	if (c->slot_size_mib < c->block_size_mib)
 		return fail(&ps, "Invalid hotplug-memory: slot_size_mib must be >= block_size_mib");
-	if (c.slot_size_mib % c.block_size_mib)
+	if (c->slot_size_mib % c->block_size_mib)
 		return fail(&ps, "Invalid hotplug-memory: slot_size_mib must be a multiple of block_size_mib");
-	if (c.total_size_mib % c.slot_size_mib)
+	if (c->total_size_mib % c->slot_size_mib)
 		return fail(&ps, "Invalid total_size_mib: must be a multiple of slot_size_mib");
-	*cfg = c;
 	return 0;
 }
 

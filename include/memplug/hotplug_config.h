@@ -46,6 +46,16 @@ int hotplug_config__parse_put(const char *json, size_t len,
 			      struct hotplug_config *cfg, char *err,
 			      size_t errlen);
 
+/*
+ * Check a configuration, wherever it comes from: a PUT body, a VMM's
+ * REGISTER or memplugd's CONFIG (totals, block and slot sizes within
+ * range, a power-of-two block, slots a multiple of blocks, the total a
+ * multiple of slots).  Everything that divides by or loops over these
+ * sizes relies on it.
+ */
+int hotplug_config__check(const struct hotplug_config *cfg, char *err,
+			  size_t errlen);
+
 /* Parse a PATCH body and check its own range (0..=1048576). */
 int hotplug_config__parse_patch(const char *json, size_t len,
 				struct hotplug_patch *patch, char *err,

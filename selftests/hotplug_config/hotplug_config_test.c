@@ -188,4 +188,49 @@ TEST(get_format)
 		     "\"plugged_size_mib\":510,\"requested_size_mib\":512}", buf);
 }
 
+/* A \u0000 in a key makes another key, never a prefix of a known one. */
+TEST(nul_escape_in_key_is_unknown_field)
+{
+	PUT_FAILS("{\"total_size_mib\\u0000junk\":1024}",
+		  "unknown field `total_size_mib\\u{0}junk`");
+	PUT_FAILS("{\"total_size_mib\\u0000\":1024}",
+		  "unknown field `total_size_mib\\u{0}`");
+	PATCH_FAILS("{\"requested_size_mib\\u0000\":2}",
+		    "unknown field `requested_size_mib\\u{0}`");
+}
+
+/* A raw NUL is a byte like any other: inside the length, it is refused. */
+TEST(raw_nul_in_body_is_refused)
+{
+	static const char body[] = "{\"total_size_mib\":1024}\0junk";
+	struct hotplug_config c = { 7, 7, 7 };
+	char err[HOTPLUG_ERR_LEN];
+
+	ASSERT_EQ(-EINVAL, hotplug_config__parse_put(body, sizeof(body) - 1,
+						     &c, err, sizeof(err)));
+	ASSERT_STREQ("Invalid JSON: trailing characters", err);
+	ASSERT_EQ(7, c.total_size_mib);
+}
+
+/* The check PUT bodies, REGISTER and CONFIG share, on its own. */
+TEST(config_check)
+{
+	struct hotplug_config ok = { 1024, 2, 128 };
+	struct hotplug_config bad[] = {
+		{ 0, 2, 128 }, { 1024, 0, 128 }, { 1024, 2, 0 },
+		{ 1024, 3, 129 }, { 1024, 4, 2 }, { 1024, 4, 6 },
+		{ 1000, 2, 128 }, { 1ULL << 44, 2, 128 }, { UINT64_MAX, 2, 128 },
+	};
+	char err[HOTPLUG_ERR_LEN];
+	unsigned int i;
+
+	ASSERT_EQ(0, hotplug_config__check(&ok, err, sizeof(err)));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		EXPECT_EQ(-EINVAL, hotplug_config__check(&bad[i], err, sizeof(err)))
+			TH_LOG("case %u accepted", i);
+		EXPECT_NE(0, err[0]);
+	}
+}
+
 TEST_HARNESS_MAIN
