@@ -4,13 +4,14 @@
  * memplug.ko is not loaded (so nothing can relay them).  Same requests,
  * same answers as the relay; privilege comes from SO_PEERCRED.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "memplugd.h"
 
-void cli__request(struct mpd *d, int fd, const void *buf, bool privileged)
+int cli__request(struct mpd *d, int fd, const void *buf, bool privileged)
 {
 	const struct memplug_vmm_msg *in = buf;
 	static struct memplug_vmm_msg out;
@@ -20,12 +21,21 @@ void cli__request(struct mpd *d, int fd, const void *buf, bool privileged)
 		.vm_id = in->cli.vm_id,
 		.privileged = privileged,
 		.body = in->cli.body,
-		.body_len = strnlen(in->cli.body, sizeof(in->cli.body)),
+		.body_len = in->cli.body_len,
 	};
 
-	if (in->cli.body_len < req.body_len)
-		req.body_len = in->cli.body_len;
-	hotplug__handle(d, &req, &r);
+	/*
+	 * The body is body_len bytes, NULs and all: a NUL inside is a byte
+	 * the JSON parser refuses, never the end of what it reads.
+	 */
+	if (req.body_len > sizeof(in->cli.body)) {
+		memset(&r, 0, sizeof(r));
+		r.err = -EINVAL;
+		snprintf(r.text, sizeof(r.text), "the request's body_len exceeds %zu",
+			 sizeof(in->cli.body));
+	} else {
+		hotplug__handle(d, &req, &r);
+	}
 	memset(&out, 0, sizeof(out));
 	out.type = MEMPLUG_VMM_CLI_REPLY;
 	out.seq = in->seq;
@@ -34,5 +44,7 @@ void cli__request(struct mpd *d, int fd, const void *buf, bool privileged)
 	memcpy(out.cli_reply.body, r.body, sizeof(out.cli_reply.body));
 	out.cli_reply.body_len = strnlen(out.cli_reply.body,
 					 sizeof(out.cli_reply.body));
-	send(fd, &out, sizeof(out), MSG_NOSIGNAL);
+	/* A client that does not read its answers is dropped, never waited for. */
+	return send(fd, &out, sizeof(out), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	       sizeof(out) ? 0 : -1;
 }

@@ -393,7 +393,7 @@ void hotplug__handle(struct mpd *d, const struct mpd_request *req,
 		return;
 	}
 	if (req->cmd != MEMPLUG_CMD_HOTPLUG_GET && !req->privileged) {
-		fail(r, -EPERM, "changing hotplug memory needs CAP_NET_ADMIN");
+		fail(r, -EPERM, "changing hotplug memory needs root");
 		return;
 	}
 	switch (req->cmd) {

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +22,18 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memplugd [-s SOCKET] [--no-module]\n"
+		"usage: memplugd [-s SOCKET] [-g GROUP] [--no-module]\n"
 		"       memplugd --validate put|patch JSON\n"
 		"\n"
 		"  -s, --socket PATH   where VMMs register and memplugctl falls back\n"
 		"                      to when memplug.ko is absent (default %s)\n"
+		"  -g, --group NAME    the socket's group (mode 0660): its members\n"
+		"                      may GET; only root may change (default %s)\n"
 		"      --no-module     do not use memplug.ko: VMMs change their own\n"
 		"                      memslots (the fallback, also for benchmarks)\n"
 		"      --validate K J  check a PUT or PATCH body offline and print it\n"
 		"                      with defaults filled in, or the error\n",
-		MEMPLUG_DEFAULT_SOCKET);
+		MEMPLUG_DEFAULT_SOCKET, MEMPLUG_DEFAULT_GROUP);
 }
 
 /* memplugd --validate put|patch JSON: like 'nginx -t' for a body. */
@@ -76,7 +79,10 @@ static int listen_on(struct mpd *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)];
+	struct group *gr;
 	char *slash;
+	mode_t mask;
+	int ret;
 
 	if (strlen(d->sock_path) >= sizeof(sa.sun_path)) {
 		mpd_log(LOG_ERR, "socket path too long: %s", d->sock_path);
@@ -93,13 +99,25 @@ static int listen_on(struct mpd *d)
 	if (d->listen_fd < 0)
 		return -1;
 	unlink(d->sock_path);
-	if (bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(d->listen_fd, 16)) {
+	/*
+	 * Root and the socket's group may connect: the group may GET, only
+	 * root may change anything (checked per connection, SO_PEERCRED).
+	 * Created 0660 at once, so that nobody connects before the chown.
+	 */
+	mask = umask(0117);
+	ret = bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(mask);
+	if (ret || listen(d->listen_fd, 16)) {
 		mpd_log(LOG_ERR, "cannot listen on %s: %m", d->sock_path);
 		return -1;
 	}
-	/* Anyone may GET; changes are checked per request (SO_PEERCRED). */
-	chmod(d->sock_path, 0666);
+	gr = getgrnam(d->sock_group);
+	if (gr && chown(d->sock_path, -1, gr->gr_gid))
+		mpd_log(LOG_WARNING, "cannot give %s to group %s: %m",
+			d->sock_path, d->sock_group);
+	if (!gr)
+		mpd_log(LOG_INFO, "no group '%s': only root may use %s",
+			d->sock_group, d->sock_path);
 	return epoll_add(d, d->listen_fd);
 }
 
@@ -145,10 +163,7 @@ static void loop(struct mpd *d)
 			if (fd == d->signal_fd) {
 				d->stop = true;
 			} else if (fd == d->listen_fd) {
-				int c = vmm__accept(d);
-
-				if (c >= 0 && epoll_add(d, c))
-					close(c);
+				vmm__accept(d);
 			} else if (d->nl_open && fd == nl_socket_get_fd(d->nl.sk)) {
 				relay__readable(d);
 			} else {
@@ -164,6 +179,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "no-module", no_argument, NULL, 'n' },
 		{ "validate", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -171,6 +187,7 @@ int main(int argc, char **argv)
 	};
 	static struct mpd d = {
 		.sock_path = MEMPLUG_DEFAULT_SOCKET,
+		.sock_group = MEMPLUG_DEFAULT_GROUP,
 		.use_module = true,
 		.next_local_id = 1,
 		.listen_fd = -1,
@@ -178,10 +195,13 @@ int main(int argc, char **argv)
 	const char *vkind = NULL;
 	int c, i;
 
-	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:g:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			d.sock_path = optarg;
+			break;
+		case 'g':
+			d.sock_group = optarg;
 			break;
 		case 'n':
 			d.use_module = false;
@@ -209,6 +229,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	for (i = 0; i < MPD_MAX_CONNS; i++)
+		d.conns[i].fd = -1;
 	if (setup(&d))
 		return 1;
 	mpd_log(LOG_INFO, "listening on %s (%s mode)", d.sock_path,

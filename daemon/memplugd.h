@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "memplug/genl.h"
 #include "memplug/hotplug_config.h"
@@ -21,6 +22,13 @@
 
 #define MPD_MAX_VMS		64
 #define MPD_VMM_TIMEOUT_MS	2000	/* a VMM must answer within this */
+/*
+ * Connections to the socket, registered VMMs included, and how many of
+ * them one user other than root may hold, so that nobody can take them
+ * all (or the daemon's fds: each VM holds three).
+ */
+#define MPD_MAX_CONNS		192
+#define MPD_MAX_CONNS_PER_USER	16
 
 struct mpd_vm {
 	bool used;
@@ -44,8 +52,15 @@ struct mpd_vm {
 	uint64_t last_apply_ns;		/* kernel time of the last batch */
 };
 
+/* A connection to the daemon's socket, and who made it (SO_PEERCRED). */
+struct mpd_conn {
+	int fd;				/* -1: free */
+	uid_t uid;
+};
+
 struct mpd {
 	const char *sock_path;
+	const char *sock_group;		/* may connect (0660 root:group) */
 	bool use_module;		/* false: --no-module, or not loaded */
 	int listen_fd;
 	int epoll_fd;
@@ -54,6 +69,8 @@ struct mpd {
 	bool nl_open;
 	uint32_t next_local_id;
 	struct mpd_vm vms[MPD_MAX_VMS];
+	struct mpd_conn conns[MPD_MAX_CONNS];
+	bool listen_paused;		/* out of fds: accept later */
 	bool stop;
 };
 
@@ -89,7 +106,8 @@ void mpd_log(int prio, const char *fmt, ...)
 void mpd_notify(const char *state);
 
 /* vmm.c: the VMMs' side of the socket. */
-int vmm__accept(struct mpd *d);
+void vmm__accept(struct mpd *d);
+void vmm__close_conn(struct mpd *d, int fd);
 void vmm__readable(struct mpd *d, int fd);
 int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
 	      struct mpd_reply *r);
@@ -116,7 +134,7 @@ int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
 		 int n, bool attach, struct mpd_reply *r);
 void relay__event(struct mpd *d, struct mpd_vm *vm);
 
-/* cli.c: memplugctl talking to the daemon's socket (no module). */
-void cli__request(struct mpd *d, int fd, const void *buf, bool privileged);
+/* cli.c: memplugctl talking to the daemon's socket (no module); -1: drop it */
+int cli__request(struct mpd *d, int fd, const void *buf, bool privileged);
 
 #endif

@@ -38,14 +38,94 @@ static struct mpd_vm *vmm__by_conn(struct mpd *d, int fd)
 	return NULL;
 }
 
-int vmm__accept(struct mpd *d)
+static struct mpd_conn *conn_of(struct mpd *d, int fd)
 {
-	return accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	int i;
+
+	for (i = 0; i < MPD_MAX_CONNS; i++)
+		if (d->conns[i].fd == fd)
+			return &d->conns[i];
+	return NULL;
 }
 
+static void listen_pause(struct mpd *d, bool pause)
+{
+	struct epoll_event ev = { .events = pause ? 0 : EPOLLIN,
+				  .data.fd = d->listen_fd };
+
+	if (d->listen_paused != pause &&
+	    !epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev))
+		d->listen_paused = pause;
+}
+
+/*
+ * A new connection.  Refused at once when the daemon has no room or its
+ * peer (not root) holds its share already: nobody may starve the VMMs.
+ * Out of fds, the listening socket rests until a connection closes
+ * instead of waking the loop again and again.
+ */
+void vmm__accept(struct mpd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct mpd_conn *slot;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd, i, mine = 0;
+
+	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			mpd_log(LOG_WARNING, "out of file descriptors: not accepting for now");
+			listen_pause(d, true);
+		}
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		close(fd);
+		return;
+	}
+	for (i = 0; i < MPD_MAX_CONNS; i++)
+		if (d->conns[i].fd >= 0 && d->conns[i].uid == cred.uid)
+			mine++;
+	slot = conn_of(d, -1);
+	if (!slot || (cred.uid != 0 && mine >= MPD_MAX_CONNS_PER_USER)) {
+		mpd_log(LOG_WARNING, "refused a connection from uid %u: %s",
+			(unsigned int)cred.uid, slot ? "it holds too many" :
+			"too many connections");
+		close(fd);
+		return;
+	}
+	ev.data.fd = fd;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		return;
+	}
+	slot->fd = fd;
+	slot->uid = cred.uid;
+}
+
+void vmm__close_conn(struct mpd *d, int fd)
+{
+	struct mpd_conn *c = conn_of(d, fd);
+
+	if (c)
+		c->fd = -1;
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+	close(fd);
+	listen_pause(d, false);
+}
+
+/*
+ * Never blocks: a peer that does not read its socket gets an error (a
+ * VMM) or is dropped (memplugctl), and memplugd goes on serving the rest.
+ */
 static int send_msg(int fd, const struct memplug_vmm_msg *m)
 {
-	return send(fd, m, sizeof(*m), MSG_NOSIGNAL) == sizeof(*m) ? 0 : -EPIPE;
+	ssize_t n = send(fd, m, sizeof(*m), MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n == sizeof(*m))
+		return 0;
+	return n < 0 && errno == EAGAIN ? -EAGAIN : -EPIPE;
 }
 
 
@@ -63,30 +143,16 @@ static void close_fds(int *fds, int n)
 }
 
 /*
- * May the peer change state?  The same rule as memplug.ko's
- * GENL_ADMIN_PERM: CAP_NET_ADMIN in its effective set (read from /proc,
- * as SO_PEERCRED gives no capabilities).
+ * May the peer change state?  Only root, as the kernel saw it connect
+ * (SO_PEERCRED, in memplugd's user namespace): a user who is "root" in a
+ * namespace of their own shows up with their own uid here.  Members of
+ * the socket's group may connect and GET.
  */
-static bool peer_privileged(int fd)
+static bool peer_privileged(struct mpd *d, int fd)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	unsigned long long caps = 0;
-	char path[64], line[128];
-	bool ok = false;
-	FILE *f;
+	struct mpd_conn *c = conn_of(d, fd);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/status", cred.pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			ok = caps & (1ULL << 12);	/* CAP_NET_ADMIN */
-	fclose(f);
-	return ok;
+	return c && c->uid == 0;
 }
 
 static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
@@ -95,14 +161,19 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	struct memplug_vmm_register *reg = &m->reg;
 	struct memplug_vmm_msg ans = { .type = MEMPLUG_VMM_REGISTERED };
 	struct mpd_vm *vm = NULL;
+	char why[HOTPLUG_ERR_LEN];
 	int i;
 
-	if (nfds != 2 || reg->version != MEMPLUG_VMM_PROTO_VERSION ||
-	    !peer_privileged(fd)) {
-		mpd_log(LOG_WARNING, "refused a VMM registration (%s)",
-			nfds != 2 ? "needs a VM fd and a memfd" :
-			reg->version != MEMPLUG_VMM_PROTO_VERSION ?
-			"protocol version differs" : "peer lacks CAP_NET_ADMIN");
+	if (!peer_privileged(d, fd))
+		snprintf(why, sizeof(why), "only root may register a VMM");
+	else if (nfds != 2)
+		snprintf(why, sizeof(why), "needs a VM fd and a memfd");
+	else if (vmm_proto__check_register(reg, why, sizeof(why)))
+		;
+	else
+		why[0] = '\0';
+	if (why[0]) {
+		mpd_log(LOG_WARNING, "refused a VMM registration: %s", why);
 		goto refuse;
 	}
 	for (i = 0; i < MPD_MAX_VMS && !vm; i++)
@@ -155,8 +226,7 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	return;
 refuse:
 	close_fds(fds, nfds);
-	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-	close(fd);
+	vmm__close_conn(d, fd);
 }
 
 /* A message from a registered VMM that is not a reply. */
@@ -209,15 +279,15 @@ void vmm__readable(struct mpd *d, int fd)
 	if (!m)
 		return;
 	n = recv_msg(fd, m, fds, &nfds, 0);
+	if (n == -EAGAIN)
+		goto out;
 	if (n <= 0) {
 		close_fds(fds, nfds);
-		if (vm) {
+		if (vm)
 			vmm__drop(d, vm, n ? "VMM socket error" : "VMM disconnected",
 				  true);
-		} else {
-			epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-			close(fd);
-		}
+		else
+			vmm__close_conn(d, fd);
 		goto out;
 	}
 	if (n != sizeof(*m)) {
@@ -232,7 +302,8 @@ void vmm__readable(struct mpd *d, int fd)
 		vmm__register(d, fd, m, fds, nfds);
 	} else if (m->type == MEMPLUG_VMM_CLI_REQUEST) {
 		close_fds(fds, nfds);
-		cli__request(d, fd, m, peer_privileged(fd));
+		if (cli__request(d, fd, m, peer_privileged(d, fd)))
+			vmm__close_conn(d, fd);
 	} else {
 		close_fds(fds, nfds);
 		mpd_log(LOG_WARNING, "unexpected first message %u on the socket", m->type);
@@ -263,10 +334,17 @@ int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
 	int64_t left;
 
 	m->seq = ++vm->seq;
-	if (send_msg(vm->conn, m)) {
+	err = send_msg(vm->conn, m);
+	if (err == -EAGAIN) {
+		snprintf(r->text, sizeof(r->text),
+			 "the VMM of VM %u does not read its socket", vm->id);
+		return r->err = -EBUSY;
+	}
+	if (err) {
 		snprintf(r->text, sizeof(r->text), "the VMM of VM %u is gone", vm->id);
 		return r->err = -ENODEV;
 	}
+	err = -ETIMEDOUT;
 	in = malloc(sizeof(*in));
 	if (!in)
 		return r->err = -ENOMEM;
@@ -275,9 +353,14 @@ int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
 	while ((left = ms_left(&deadline)) > 0) {
 		struct pollfd p = { .fd = vm->conn, .events = POLLIN };
 
+		ssize_t n;
+
 		if (poll(&p, 1, left) <= 0)
 			continue;
-		if (recv_msg(vm->conn, in, fds, &nfds, 0) != sizeof(*in)) {
+		n = recv_msg(vm->conn, in, fds, &nfds, 0);
+		if (n == -EAGAIN)
+			continue;
+		if (n != sizeof(*in)) {
 			close_fds(fds, nfds);
 			err = -ENODEV;
 			break;
@@ -318,8 +401,7 @@ void vmm__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
 	 */
 	if (detach && vm->mode == MEMPLUG_MODE_MODULE)
 		relay__detach(d, vm);
-	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, vm->conn, NULL);
-	close(vm->conn);
+	vmm__close_conn(d, vm->conn);
 	close(vm->vm_fd);
 	close(vm->mem_fd);
 	free(vm->attached);

@@ -35,6 +35,7 @@
 #ifndef MEMPLUG_VMM_PROTO_H
 #define MEMPLUG_VMM_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <linux/memplug.h>
@@ -43,6 +44,7 @@
 
 #define MEMPLUG_VMM_PROTO_VERSION	2
 #define MEMPLUG_DEFAULT_SOCKET		"/run/memplug/memplugd.sock"
+#define MEMPLUG_DEFAULT_GROUP		"memplug"	/* may connect */
 #define MEMPLUG_VMM_NAME_LEN		32
 #define MEMPLUG_VMM_TEXT_LEN		HOTPLUG_ERR_LEN
 
@@ -117,7 +119,8 @@ struct memplug_vmm_slots {
 /*
  * memplugctl's request: a memplug.ko command number (HOTPLUG_PUT, _PATCH,
  * _GET, VM_START, VM_GET) with the same JSON body it would send over
- * netlink.  PUT, PATCH and START need root or CAP_NET_ADMIN (SO_PEERCRED).
+ * netlink.  PUT, PATCH and START need a peer that is root in memplugd's
+ * user namespace (SO_PEERCRED); members of the socket's group may GET.
  */
 struct memplug_cli_request {
 	uint32_t cmd;
@@ -132,6 +135,14 @@ struct memplug_cli_reply {
 	char text[MEMPLUG_VMM_TEXT_LEN];	/* the error message */
 	char body[MEMPLUG_HOTPLUG_BODY_MAX];	/* JSON */
 };
+
+/*
+ * Whether a REGISTER can be believed: protocol version, name, region and
+ * slot ids, and its configuration (hotplug_config__check).  0, or -EINVAL
+ * with the reason in @err.
+ */
+int vmm_proto__check_register(const struct memplug_vmm_register *reg,
+			      char *err, size_t len);
 
 struct memplug_vmm_msg {
 	uint32_t type;			/* enum memplug_vmm_msg_type */
