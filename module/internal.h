@@ -17,7 +17,15 @@
 
 struct memplug_vm {
 	u32 id;
+	/*
+	 * The owner is its socket, held: a port id alone can be bound by
+	 * anyone once the owner's socket has left netlink's table, which
+	 * happens before the release notifier detaches the owner's VMs.
+	 * The port id is only where relayed requests are sent.
+	 */
+	struct sock *owner_sk;
 	u32 owner_portid;
+	struct list_head gone_node;	/* under memplug_vms_lock, teardown */
 	struct kvm *kvm;
 	u32 slot_base;
 	u32 slot_count;
@@ -45,6 +53,7 @@ struct memplug_vm {
 
 /* main.c */
 extern struct genl_family memplug_family;
+bool memplug_nl_privileged(const struct sk_buff *skb);
 void memplug_nl_vm_event(struct memplug_vm *vm, u32 event, u32 reason,
 			 u32 nr_slots, u64 total_ns, u64 apply_ns);
 int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
@@ -71,6 +80,7 @@ int memplug_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 struct memplug_vm *memplug_vm_get(u32 id);
 struct memplug_vm *memplug_vm_get_attr(struct genl_info *info);
 void memplug_vm_put(struct memplug_vm *vm);
+bool memplug_vm_is_owner(const struct memplug_vm *vm, const struct sk_buff *skb);
 void memplug_vm_detach_owner(u32 portid);
 void memplug_vm_detach_all(void);
 

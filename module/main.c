@@ -169,7 +169,9 @@ enum memplug_mcgrp {
 };
 
 static const struct genl_multicast_group memplug_mcgrps[] = {
-	[MEMPLUG_MCGRP_EVENTS_IDX] = { .name = MEMPLUG_MCGRP_EVENTS },
+	/* Events name owners' port ids and slot batches: admins only. */
+	[MEMPLUG_MCGRP_EVENTS_IDX] = { .name = MEMPLUG_MCGRP_EVENTS,
+				       .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 struct genl_family memplug_family __ro_after_init = {
@@ -185,6 +187,15 @@ struct genl_family memplug_family __ro_after_init = {
 	.resv_start_op	= __MEMPLUG_CMD_MAX,
 	.parallel_ops	= true,
 };
+
+/*
+ * Whether the sender of @skb may see what only admins see (HVAs, owner
+ * port ids): the check GENL_ADMIN_PERM makes.
+ */
+bool memplug_nl_privileged(const struct sk_buff *skb)
+{
+	return netlink_capable(skb, CAP_NET_ADMIN);
+}
 
 /* Cleared before the family goes away so that teardown sends no events. */
 static bool memplug_events_on;

@@ -325,7 +325,7 @@ int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info)
 	vm = memplug_vm_get_attr(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
-	if (vm->owner_portid != info->snd_portid) {
+	if (!memplug_vm_is_owner(vm, skb)) {
 		memplug_vm_put(vm);
 		NL_SET_ERR_MSG_MOD(info->extack, "only the VM's owner reports its state");
 		return -EPERM;

@@ -398,7 +398,7 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	vm = memplug_vm_get_attr(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
-	if (vm->owner_portid != info->snd_portid) {
+	if (!memplug_vm_is_owner(vm, skb)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
 				    "only the VM's owner may apply slots");
 		err = -EPERM;

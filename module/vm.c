@@ -9,6 +9,7 @@
 #include <linux/file.h>
 #include <linux/idr.h>
 #include <linux/slab.h>
+#include <net/sock.h>
 #include "internal.h"
 
 static DEFINE_MUTEX(memplug_vms_lock);
@@ -55,9 +56,16 @@ void memplug_vm_put(struct memplug_vm *vm)
 	if (!refcount_dec_and_test(&vm->ref))
 		return;
 	kvm_put_kvm(vm->kvm);
+	sock_put(vm->owner_sk);
 	bitmap_free(vm->added);
 	kfree(vm->get_body);
 	kfree(vm);
+}
+
+/* The request came from the owner's socket, not just from its port id. */
+bool memplug_vm_is_owner(const struct memplug_vm *vm, const struct sk_buff *skb)
+{
+	return NETLINK_CB(skb).sk == vm->owner_sk;
 }
 
 /* Removes the slots this attachment created.  Returns how many. */
@@ -116,23 +124,29 @@ static struct memplug_vm *memplug_vm_unlink(struct memplug_vm *vm)
 	return vm;
 }
 
+/*
+ * The owner's socket is being released.  Its port id left netlink's table
+ * before this runs, so a new socket may hold it already: only VMs whose
+ * owner socket is dead are the closing owner's.  They are all unlinked in
+ * one pass, so that none stays reachable while the others are torn down.
+ */
 void memplug_vm_detach_owner(u32 portid)
 {
-	struct memplug_vm *vm;
+	struct memplug_vm *vm, *tmp;
+	LIST_HEAD(gone);
 	int id;
 
-	for (;;) {
-		mutex_lock(&memplug_vms_lock);
-		idr_for_each_entry(&memplug_vms, vm, id)
-			if (vm->owner_portid == portid)
-				break;
-		if (vm)
+	mutex_lock(&memplug_vms_lock);
+	idr_for_each_entry(&memplug_vms, vm, id) {
+		if (vm->owner_portid == portid &&
+		    sock_flag(vm->owner_sk, SOCK_DEAD)) {
 			memplug_vm_unlink(vm);
-		mutex_unlock(&memplug_vms_lock);
-		if (!vm)
-			return;
-		memplug_vm_detach(vm, MEMPLUG_DETACH_OWNER_CLOSED);
+			list_add_tail(&vm->gone_node, &gone);
+		}
 	}
+	mutex_unlock(&memplug_vms_lock);
+	list_for_each_entry_safe(vm, tmp, &gone, gone_node)
+		memplug_vm_detach(vm, MEMPLUG_DETACH_OWNER_CLOSED);
 }
 
 void memplug_vm_detach_all(void)
@@ -218,7 +232,8 @@ static int memplug_attach_check(struct genl_info *info)
 	return 0;
 }
 
-static struct memplug_vm *memplug_vm_alloc(struct genl_info *info)
+static struct memplug_vm *memplug_vm_alloc(struct sk_buff *skb,
+					   struct genl_info *info)
 {
 	struct nlattr **tb = info->attrs;
 	struct memplug_vm *vm;
@@ -240,6 +255,8 @@ static struct memplug_vm *memplug_vm_alloc(struct genl_info *info)
 	if (tb[MEMPLUG_A_ATTACH_FLAGS])
 		vm->flags = nla_get_u32(tb[MEMPLUG_A_ATTACH_FLAGS]);
 	vm->owner_portid = info->snd_portid;
+	vm->owner_sk = NETLINK_CB(skb).sk;
+	sock_hold(vm->owner_sk);
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->state_lock);
 	refcount_set(&vm->ref, 1);
@@ -294,7 +311,7 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 	err = memplug_attach_check(info);
 	if (err)
 		return err;
-	vm = memplug_vm_alloc(info);
+	vm = memplug_vm_alloc(skb, info);
 	if (!vm)
 		return -ENOMEM;
 
@@ -339,7 +356,8 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOMEM;
 		goto err_unlock;
 	}
-	id = idr_alloc(&memplug_vms, vm, 1, 0, GFP_KERNEL);
+	/* Cyclic: a stale id names no VM for a long time, not the next one. */
+	id = idr_alloc_cyclic(&memplug_vms, vm, 1, INT_MAX, GFP_KERNEL);
 	if (id < 0) {
 		nlmsg_free(reply);
 		err = id;
@@ -348,11 +366,14 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 	vm->id = id;
 	vm->attached_ns = ktime_get_ns();
 	memplug_nr_vms++;
+	/*
+	 * Once in the idr the VM may be detached by another thread on the
+	 * owner's socket and freed: announce it before anyone can, so that
+	 * the event reads a live VM and comes before its DETACHED.
+	 */
+	memplug_nl_vm_event(vm, MEMPLUG_EVENT_ATTACHED, 0, 0, 0, 0);
 	mutex_unlock(&memplug_vms_lock);
 
-	memplug_nl_vm_event(vm, MEMPLUG_EVENT_ATTACHED, 0, 0, 0, 0);
-
-	/* vm stays valid: only this owner's socket can detach it. */
 	hdr = genlmsg_put_reply(reply, info, &memplug_family, 0,
 				MEMPLUG_CMD_VM_ATTACH);
 	if (!hdr || nla_put_u32(reply, MEMPLUG_A_VM_ID, id)) {
@@ -366,6 +387,7 @@ err_unlock:
 	mutex_unlock(&memplug_vms_lock);
 	kvm_put_kvm(vm->kvm);
 err_free:
+	sock_put(vm->owner_sk);
 	bitmap_free(vm->added);
 	kfree(vm);
 	return err;
@@ -388,7 +410,7 @@ int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info)
 				    "no VM attached with this id");
 		return -ENOENT;
 	}
-	if (vm->owner_portid != info->snd_portid) {
+	if (!memplug_vm_is_owner(vm, skb)) {
 		mutex_unlock(&memplug_vms_lock);
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
 				    "only the VM's owner may detach it");
@@ -402,7 +424,7 @@ int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info)
 
 /* One VM_GET message; the KVM slots in the id range are read under its lock. */
 static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
-			   u32 portid, u32 seq, int flags)
+			   u32 portid, u32 seq, int flags, bool priv)
 {
 	struct kvm_memory_slot *slot;
 	struct kvm_memslots *slots;
@@ -416,16 +438,11 @@ static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 	if (!hdr)
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id) ||
-	    nla_put_u32(skb, MEMPLUG_A_OWNER_PORTID, vm->owner_portid) ||
 	    nla_put_u32(skb, MEMPLUG_A_SLOT_BASE, vm->slot_base) ||
 	    nla_put_u32(skb, MEMPLUG_A_SLOT_COUNT, vm->slot_count) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_GPA_BASE, vm->gpa_base,
 			      MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_GPA_SIZE, vm->gpa_size,
-			      MEMPLUG_A_PAD) ||
-	    nla_put_u64_64bit(skb, MEMPLUG_A_HVA_BASE, vm->hva_base,
-			      MEMPLUG_A_PAD) ||
-	    nla_put_u64_64bit(skb, MEMPLUG_A_HVA_SIZE, vm->hva_size,
 			      MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, vm->attached_ns,
 			      MEMPLUG_A_PAD) ||
@@ -434,6 +451,17 @@ static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 			      READ_ONCE(vm->requested_size), MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_PLUGGED_SIZE,
 			      READ_ONCE(vm->plugged_size), MEMPLUG_A_PAD))
+		goto cancel;
+	/*
+	 * The VMM's address-space layout (it defeats the VMM's ASLR) and
+	 * the owner's port id are for admins only.
+	 */
+	if (priv &&
+	    (nla_put_u32(skb, MEMPLUG_A_OWNER_PORTID, vm->owner_portid) ||
+	     nla_put_u64_64bit(skb, MEMPLUG_A_HVA_BASE, vm->hva_base,
+			       MEMPLUG_A_PAD) ||
+	     nla_put_u64_64bit(skb, MEMPLUG_A_HVA_SIZE, vm->hva_size,
+			       MEMPLUG_A_PAD)))
 		goto cancel;
 	/* Filled in below, once the slots are counted. */
 	nr_attr = nla_reserve(skb, MEMPLUG_A_NR_SLOTS, sizeof(u32));
@@ -449,7 +477,8 @@ static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 		if (memplug_nl_put_slot(skb, slot->id,
 					(u64)slot->base_gfn << PAGE_SHIFT,
 					(u64)slot->npages << PAGE_SHIFT,
-					slot->userspace_addr, slot->flags)) {
+					priv ? slot->userspace_addr : 0,
+					slot->flags)) {
 			mutex_unlock(&vm->kvm->slots_lock);
 			goto cancel;
 		}
@@ -483,7 +512,8 @@ int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 			break;
 		}
 		err = memplug_vm_fill(reply, vm, info->snd_portid,
-				      info->snd_seq, 0);
+				      info->snd_seq, 0,
+				      memplug_nl_privileged(skb));
 		if (!err) {
 			err = genlmsg_reply(reply, info);
 			break;
@@ -516,7 +546,8 @@ int memplug_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		if (!vm)
 			break;
 		err = memplug_vm_fill(skb, vm, NETLINK_CB(cb->skb).portid,
-				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				      memplug_nl_privileged(cb->skb));
 		memplug_vm_put(vm);
 		if (err) {
 			/* A VM too big for an empty skb would loop forever. */

@@ -1,17 +1,19 @@
 # selftests/memplug: memplug.ko against real KVM VMs (in the test VM).
 # memplug_rmmod_test unloads and reloads the module: keep it last.
 MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
+	$(B)/selftests/memplug/memplug_owner_test \
 	$(B)/selftests/memplug/ynl_test.sh \
 	$(B)/selftests/memplug/memplug_rmmod_test
 VM_TESTS += $(MEMPLUG_TESTS)
 
-$(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test: \
+$(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test \
+$(B)/selftests/memplug/memplug_owner_test: \
 		$(B)/selftests/memplug/%: selftests/memplug/%.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
 		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
-		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
+		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) -lpthread
 
 # tools/net/ynl from Debian's linux-source-6.12, extracted at build time:
 # build/ynl/ynl/cli.py (+ lib/) and build/ynl/genetlink-legacy.yaml.

@@ -19,8 +19,10 @@
  * -------------------------------------
  *
  * Turns a KVM VM fd of the caller into a VM reference held by the module.
- * The caller's netlink port becomes the owner: only it may apply slots and
- * detach, and when its socket closes the VM is detached automatically.
+ * The caller's netlink socket becomes the owner (the socket itself, not
+ * its port id: another socket that binds the same port id later owns
+ * nothing): only it may apply slots and detach, and when it closes the VM
+ * is detached automatically.  VM ids are handed out cyclically.
  *
  *    MEMPLUG_A_VM_FD: u32, a KVM VM fd in the caller's fd table
  *    MEMPLUG_A_SLOT_BASE: u32, first memslot id the owner may use
@@ -75,7 +77,9 @@
  * MEMPLUG_CMD_VM_GET (anyone; doit with MEMPLUG_A_VM_ID, or dump)
  * ----------------------------------------------------------------
  *
- * One message per VM:
+ * One message per VM.  MEMPLUG_A_OWNER_PORTID, MEMPLUG_A_HVA_BASE and
+ * MEMPLUG_A_HVA_SIZE (and slot HVAs) only for a caller with CAP_NET_ADMIN:
+ * the VMM's address-space layout is not for everyone.
  *
  *    MEMPLUG_A_VM_ID, MEMPLUG_A_OWNER_PORTID: u32
  *    MEMPLUG_A_SLOT_BASE, MEMPLUG_A_SLOT_COUNT: u32
@@ -88,6 +92,8 @@
  *
  * MEMPLUG_CMD_VM_EVENT (multicast "events", kernel to user only)
  * -------------------------------------------------------------
+ *
+ * Joining "events" needs CAP_NET_ADMIN.
  *
  *    MEMPLUG_A_EVENT: u32, MEMPLUG_EVENT_*
  *    MEMPLUG_A_TIMESTAMP_NS: u64, ktime_get_ns() when it happened
