@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "memplug/vmm-virtio.h"
 
 #define LINE_MAX_LEN	4096
+#define CTL_SOCKET_MODE	0660	/* the VMM's user and group */
 
 struct vmm_control {
 	int fd;
@@ -149,6 +151,12 @@ static int handle_line(struct vmm *vmm, char *line, char *out, size_t len)
 	return reply_error(out, len, "Invalid request: expected GET, PATCH, PUT, WAIT, STATS or CONSOLE");
 }
 
+static bool reply(int fd, const char *out, size_t len)
+{
+	/* MSG_NOSIGNAL: a client gone before its reply is no SIGPIPE */
+	return send(fd, out, len, MSG_NOSIGNAL) == (ssize_t)len;
+}
+
 static void *conn__thread(void *arg)
 {
 	struct ctl_conn *c = arg;
@@ -165,18 +173,24 @@ static void *conn__thread(void *arg)
 			break;
 		have += n;
 		buf[have] = 0;
-		while ((nl = strchr(buf, '\n'))) {
+		/* memchr: a NUL byte must not hide the newline after it */
+		while ((nl = memchr(buf, '\n', have))) {
 			size_t used = nl - buf + 1;
+			bool nul = memchr(buf, 0, nl - buf);
 			int olen;
 
 			*nl = 0;
 			if (nl > buf && nl[-1] == '\r')
 				nl[-1] = 0;
-			olen = handle_line(c->vmm, buf, out, sizeof(out) - 1);
+			if (nul)
+				olen = reply_error(out, sizeof(out) - 1,
+						   "Invalid request: NUL byte in the line");
+			else
+				olen = handle_line(c->vmm, buf, out, sizeof(out) - 1);
 			if (olen < 0 || olen >= (int)sizeof(out) - 1)
 				olen = strlen(out);
 			out[olen++] = '\n';
-			if (write(c->fd, out, olen) != olen)
+			if (!reply(c->fd, out, olen))
 				goto out;
 			memmove(buf, buf + used, have - used + 1);
 			have -= used;
@@ -184,8 +198,7 @@ static void *conn__thread(void *arg)
 		if (have == LINE_MAX_LEN) {
 			const char *e = "{\"error\":\"Invalid request: line too long\"}\n";
 
-			if (write(c->fd, e, strlen(e)) < 0)
-				break;
+			reply(c->fd, e, strlen(e));
 			break;
 		}
 	}
@@ -242,8 +255,14 @@ int control__init(struct vmm *vmm)
 		return -ENOMEM;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unlink(vmm->cfg.ctl_path);
-	if (ctl->fd < 0 || bind(ctl->fd, (void *)&sa, sizeof(sa)) ||
-	    listen(ctl->fd, 8)) {
+	/*
+	 * The socket file gets the socket inode's mode (less the umask) at
+	 * bind: owner and group only, whatever the umask allowed.  The
+	 * chmod after bind makes it exact.
+	 */
+	if (ctl->fd < 0 || fchmod(ctl->fd, CTL_SOCKET_MODE) ||
+	    bind(ctl->fd, (void *)&sa, sizeof(sa)) ||
+	    chmod(vmm->cfg.ctl_path, CTL_SOCKET_MODE) || listen(ctl->fd, 8)) {
 		ret = -errno;
 		pr_err("control socket %s: %s", vmm->cfg.ctl_path, strerror(errno));
 		free(ctl);

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -231,6 +232,11 @@ int main(int argc, char **argv)
 		return 1;
 	vmm->cfg.append = cmdline;
 
+	/*
+	 * A control client or stdout reader that goes away must cost us one
+	 * failed write, not the guest.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&vmm->dev_lock, NULL);
 	pthread_mutex_init(&vmm->exit_lock, NULL);
 	pthread_cond_init(&vmm->exit_cond, NULL);

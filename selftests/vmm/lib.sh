@@ -4,7 +4,7 @@
 # talks to the guest through CONSOLE lines and reads its @ replies.
 KVER=$(scripts/kver) || exit 1
 KERNEL=/boot/vmlinuz-$KVER
-VMM=build/vmm/memplug-vmm
+VMM=${MEMPLUG_VMM:-build/vmm/memplug-vmm}
 INITRD=build/guest/initramfs.cpio.gz
 T=$(mktemp -d /tmp/memplug-vmm-test.XXXXXX)
 # 2 MiB pages for memplug-vmm's hotplug memfd (vmm/memory.c): the test VM

@@ -10,8 +10,14 @@ cd "$(dirname "$0")/../.." || exit 1
 
 rss_shmem() { sed -n 's/^RssShmem:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$VMM_PID/status"; }
 
-if ! vmm_boot h 150 -m 512 \
-	--hotplug '{"total_size_mib":1024,"block_size_mib":2,"slot_size_mib":128}'; then
+# umask 0: the control socket's mode must not come from it
+saved_umask=$(umask)
+umask 0
+vmm_boot h 150 -m 512 \
+	--hotplug '{"total_size_mib":1024,"block_size_mib":2,"slot_size_mib":128}'
+booted=$?
+umask "$saved_umask"
+if [ $booted -ne 0 ]; then
 	not_ok "guest boots to init"
 	sed 's/^/# /' "$T/h.err" "$T/h.con" | tail -20
 	tap_end
@@ -101,6 +107,32 @@ m3=$(guest h mem mem)
 check "guest MemTotal follows ($m3)" sh -c "echo '$m3' | grep -q 'virtio_mem_kB=262144'"
 stats=$(ctl h STATS)
 check "the guest's driver never got ERROR" sh -c "echo '$stats' | grep -q '\"plug_error\":0,\"unplug\":[0-9]*,\"unplug_error\":0'"
+
+# hostile control clients: the VMM and its guest stay up
+mode=$(stat -c %a "$T/h.sock")
+check "control socket is owner and group only, whatever the umask ($mode)" [ "$mode" = 660 ]
+# a client that closes with replies still to come: a write to a closed socket
+/usr/bin/python3 - "$T/h.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"GET\n" * 20000)
+s.close()
+PY
+sleep 1
+check "a client gone before its replies does not kill the VMM (SIGPIPE)" kill -0 "$VMM_PID"
+r=$(/usr/bin/python3 - "$T/h.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"GET\0junk\nGET\n")
+f = s.makefile("rb")
+print(f.readline().decode().strip(), f.readline().decode().strip())
+PY
+)
+check "a NUL in a line gets an error, the next line its reply ($r)" \
+	sh -c "echo '$r' | grep -q '^{\"error\":\"Invalid request: NUL byte in the line\"} {\"total_size_mib\"'"
 
 ctl h "CONSOLE poweroff" > /dev/null
 vmm_wait "$VMM_PID" 60
