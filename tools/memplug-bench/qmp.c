@@ -6,7 +6,8 @@
  * back, as fast as QMP answers.  QEMU has no phase timestamps of its own:
  * "raised" is the qom-set reply (QEMU has updated the config and notified
  * the guest by then), "first" the first size change a poll sees.  QEMU
- * 7.2 maps the whole memory backend at start, so there is no "applied".
+ * without dynamic-memslots maps the whole memory backend at start, so
+ * there is no "applied".
  */
 #include <errno.h>
 #include <poll.h>

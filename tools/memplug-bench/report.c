@@ -401,7 +401,7 @@ static const char report_gp[] =
 	"else { set terminal svg size 1500,900 dynamic font 'Sans,11' }\n"
 	"set output 'bench.' . fmt\n"
 	"set multiplot layout 2,3 title 'memplug-bench: memplug (memplugd + memplug.ko), "
-	"memplug-vmm local mode, QEMU 7.2 virtio-mem (same L2 guest, one run)'\n"
+	"memplug-vmm local mode, QEMU virtio-mem (same L2 guest, one run)'\n"
 	"set style data histograms\n"
 	"set style fill solid 0.8 border -1\n"
 	"set boxwidth 0.6\n"
