@@ -60,10 +60,10 @@ static int daemon__send(struct vmm_daemon *d, const struct memplug_vmm_msg *m)
 	return ret;
 }
 
-/* Module mode: memplugd holds the memslot; we only open or close ours. */
+/* Module mode: memplugd holds the memslot; we only map or unmap ours. */
 static int daemon__attach(void *ctx, const struct hotplug_slot *s)
 {
-	return mprotect(s->hva, s->size, PROT_READ | PROT_WRITE) ? -errno : 0;
+	return hotplug__map_slot(s);
 }
 
 static int daemon__detach(void *ctx, const struct hotplug_slot *s)
@@ -73,10 +73,12 @@ static int daemon__detach(void *ctx, const struct hotplug_slot *s)
 		.type = MEMPLUG_VMM_SLOTS_EMPTY,
 		.slots = { .first = s->index, .count = 1 },
 	};
+	int ret;
 
 	/* Empty and outside the request: memplugd detaches it (batched). */
-	if (mprotect(s->hva, s->size, PROT_NONE))
-		return -errno;
+	ret = hotplug__unmap_slot(s);
+	if (ret)
+		return ret;
 	daemon__send(d, &m);
 	return 0;
 }

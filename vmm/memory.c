@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memory: the hotplug region (memfd, PROT_NONE until a slot is attached),
+ * memory: the hotplug region (memfd, mapped where a slot is attached),
  * the local slot operations and the helper thread that gives unplugged
  * memory back to the host off the guest's critical path.
  */
@@ -24,6 +24,26 @@ struct hotplug_job {
 	uint32_t slot;		/* DETACH */
 };
 
+static void hotplug__want_thp(void *p, uint64_t size);
+
+int hotplug__map_slot(const struct hotplug_slot *s)
+{
+	if (mmap(s->hva, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 s->memfd, s->offset) == MAP_FAILED)
+		return -errno;
+	hotplug__want_thp(s->hva, s->size);
+	return 0;
+}
+
+int hotplug__unmap_slot(const struct hotplug_slot *s)
+{
+	if (mmap(s->hva, s->size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+		 -1, 0) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
 /* local mode */
 
 static int local__attach(void *ctx, const struct hotplug_slot *s)
@@ -31,11 +51,12 @@ static int local__attach(void *ctx, const struct hotplug_slot *s)
 	struct vmm *vmm = ctx;
 	int ret;
 
-	if (mprotect(s->hva, s->size, PROT_READ | PROT_WRITE))
-		return -errno;
+	ret = hotplug__map_slot(s);
+	if (ret)
+		return ret;
 	ret = kvm__set_slot(vmm, s->kvm_slot, s->gpa, s->size, s->hva);
 	if (ret)
-		mprotect(s->hva, s->size, PROT_NONE);
+		hotplug__unmap_slot(s);
 	return ret;
 }
 
@@ -47,8 +68,7 @@ static int local__detach(void *ctx, const struct hotplug_slot *s)
 	ret = kvm__set_slot(vmm, s->kvm_slot, s->gpa, 0, s->hva);
 	if (ret)
 		return ret;
-	/* unplugged memory is inaccessible (VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE) */
-	return mprotect(s->hva, s->size, PROT_NONE) ? -errno : 0;
+	return hotplug__unmap_slot(s);
 }
 
 const struct hotplug_slots_ops hotplug_local_ops = {
@@ -69,7 +89,11 @@ static void hotplug__want_thp(void *p, uint64_t size)
 	char buf[128] = "";
 	FILE *f;
 
+	static bool told;
+
 	madvise(p, size, MADV_HUGEPAGE);
+	if (__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		return;
 	f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "re");
 	if (f) {
 		if (!fgets(buf, sizeof(buf), f))
@@ -89,6 +113,8 @@ static void slot_desc(struct vmm_hotplug *hp, uint32_t i, struct hotplug_slot *s
 	s->gpa = hp->gpa + (uint64_t)i * hp->slot_size;
 	s->size = hp->slot_size;
 	s->hva = hp->hva + (uint64_t)i * hp->slot_size;
+	s->memfd = hp->memfd;
+	s->offset = (uint64_t)i * hp->slot_size;
 }
 
 int hotplug__attach(struct vmm_hotplug *hp, uint32_t i)
@@ -270,8 +296,8 @@ static void *hotplug__worker(void *arg)
 }
 
 /*
- * Reserve @reserve bytes of hotplug region at @gpa: a sparse memfd mapped
- * PROT_NONE.  The slot layout comes later (hotplug__layout), so that a
+ * Reserve @reserve bytes of hotplug region at @gpa: a sparse memfd, and
+ * as much address space, unattached.  The slot layout comes later (hotplug__layout), so that a
  * paused VMM can register its region before it has a configuration.
  */
 struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
@@ -293,12 +319,14 @@ struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
 	hp->memfd = memfd_create("memplug-hotplug", MFD_CLOEXEC);
 	if (hp->memfd < 0 || ftruncate(hp->memfd, reserve))
 		goto err;
-	/* MAP_NORESERVE: the region is as big as the guest may ever plug */
-	p = vmm__mmap_aligned(reserve, MAP_SHARED | MAP_NORESERVE, hp->memfd);
+	/*
+	 * Unattached until a slot is attached (hotplug__unmap_slot);
+	 * MAP_NORESERVE: the region is as big as the guest may ever plug.
+	 */
+	p = vmm__mmap_aligned(reserve, MAP_PRIVATE | MAP_NORESERVE, -1);
 	if (p == MAP_FAILED)
 		goto err;
 	hp->hva = p;
-	hotplug__want_thp(p, reserve);
 	pthread_mutex_init(&hp->lock, NULL);
 	pthread_cond_init(&hp->cond, NULL);
 	if (pthread_create(&hp->worker, NULL, hotplug__worker, hp))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * memplug-vmm hotplug region: one memfd mapped PROT_NONE above boot RAM,
- * split into slots; a slot is made guest-visible (memslot + RW) by a
+ * memplug-vmm hotplug region: one memfd above boot RAM, split into slots,
+ * mapped by the VMM slot by slot; a slot is made guest-visible by a
  * struct hotplug_slots_ops.  "local" is this process's own
  * KVM_SET_USER_MEMORY_REGION; the daemon mode (memplugd + memplug.ko)
  * plugs in a second implementation with the same two calls.
@@ -25,7 +25,20 @@ struct hotplug_slot {
 	uint32_t kvm_slot;	/* KVM memslot id */
 	uint64_t gpa, size;
 	void *hva;
+	int memfd;		/* backing: the region's memfd at @offset */
+	uint64_t offset;
 };
+
+/*
+ * The VMM's mapping of a slot: the memfd while attached; otherwise
+ * private anonymous memory, never PROT_NONE, because a memslot may cover
+ * the slot while we have not attached it (memplugd's spare slots, a lost
+ * SLOTS_EMPTY) and a guest access to a PROT_NONE memslot makes KVM_RUN
+ * fail.  The guest then reads zeroes and its writes are thrown away with
+ * the mapping; unplugged memory is undefined to the guest anyway.
+ */
+int hotplug__map_slot(const struct hotplug_slot *slot);
+int hotplug__unmap_slot(const struct hotplug_slot *slot);
 
 struct hotplug_slots_ops {
 	const char *name;
@@ -35,7 +48,7 @@ struct hotplug_slots_ops {
 	int (*detach)(void *ctx, const struct hotplug_slot *slot);
 };
 
-/* local mode: mprotect + KVM_SET_USER_MEMORY_REGION in this process */
+/* local mode: map the slot + KVM_SET_USER_MEMORY_REGION in this process */
 extern const struct hotplug_slots_ops hotplug_local_ops;
 
 struct hotplug_job;
