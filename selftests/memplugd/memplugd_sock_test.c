@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -316,9 +317,15 @@ TEST_F(mpd, unread_replies_do_not_block)
 
 	ASSERT_LE(0, fd);
 	cli_msg(&m, MEMPLUG_CMD_HOTPLUG_GET, self->vm_id, NULL);
-	for (i = 0; i < 200; i++)
+	/* in rounds, so that the daemon has answered all it could meanwhile */
+	for (i = 0; i < 400; i++) {
 		if (send(fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(m))
 			sent++;
+		else if (errno == EAGAIN)
+			usleep(10000);
+		else
+			break;		/* dropped by the daemon */
+	}
 	TH_LOG("%d GETs queued, none read", sent);
 	ASSERT_LT(0, sent);
 	ASSERT_EQ(0, cli_call(self->path, MEMPLUG_CMD_HOTPLUG_GET, self->vm_id,
@@ -367,6 +374,214 @@ TEST_F(mpd, body_with_nul_is_refused)
 	ASSERT_EQ(-EINVAL, m.cli_reply.err);
 	ASSERT_STREQ("Invalid JSON: trailing characters", m.cli_reply.text);
 	close(fd);
+}
+
+/* xorshift64*: a replayable stream from the printed seed */
+static uint64_t rnd_state;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 2685821657736338717ULL;
+}
+
+static bool fuzz_trusted;		/* the fuzzing peer is the real root */
+
+/* Some value a field might be checked against: edges more than noise. */
+static uint64_t edgy(void)
+{
+	static const uint64_t e[] = {
+		0, 1, 2, 3, 127, 128, 129, 1024, 4096, 32763, 32764, 32765,
+		1ULL << 20, (1ULL << 20) + 1, 1ULL << 32, 1ULL << 44, 1ULL << 52,
+		INT32_MAX, UINT32_MAX, INT64_MAX, UINT64_MAX, UINT64_MAX - 1,
+	};
+
+	return rnd() % 3 ? e[rnd() % (sizeof(e) / sizeof(e[0]))] : rnd();
+}
+
+static void fuzz_msg(struct memplug_vmm_msg *m, size_t *len)
+{
+	unsigned int i;
+
+	memset(m, 0, sizeof(*m));
+	switch (rnd() % 4) {
+	case 0:		/* noise */
+		for (i = 0; i < sizeof(*m) / 8; i++)
+			((uint64_t *)m)[i] = rnd();
+		break;
+	case 1:		/* a REGISTER with one field off */
+		good_register(&m->reg);
+		switch (rnd() % 8) {
+		case 0: m->reg.config.total_size_mib = edgy(); break;
+		case 1: m->reg.config.block_size_mib = edgy(); break;
+		case 2: m->reg.config.slot_size_mib = edgy(); break;
+		case 3: m->reg.slot_base = edgy(); m->reg.slot_count = edgy(); break;
+		case 4: m->reg.region_gpa = edgy(); m->reg.region_size = edgy(); break;
+		case 5: m->reg.plugged_size_mib = edgy(); break;
+		case 6: m->reg.flags = edgy(); m->reg.requested_size_mib = edgy(); break;
+		case 7: m->reg.name[rnd() % sizeof(m->reg.name)] = rnd(); break;
+		}
+		m->type = MEMPLUG_VMM_REGISTER;
+		break;
+	default:	/* a CLI request, any command, any VM, any body */
+		m->cli.cmd = rnd() % 16;
+		m->cli.vm_id = rnd() % 4;
+		/*
+		 * Root may change the test's VM, whose "VMM" never answers:
+		 * each change would wait out the VMM timeout and measure that.
+		 */
+		if (fuzz_trusted && m->cli.vm_id == 1 &&
+		    m->cli.cmd != MEMPLUG_CMD_HOTPLUG_GET)
+			m->cli.vm_id = 2;
+		m->cli.body_len = rnd() % 2 ? rnd() % 64 : edgy();
+		for (i = 0; i < 64; i++)
+			m->cli.body[i] = rnd() % 2 ? "{\"_:0123456789,}\\u"[rnd() % 19] : rnd();
+		m->type = MEMPLUG_VMM_CLI_REQUEST;
+		break;
+	}
+	if (rnd() % 4 == 0)
+		m->type = rnd() % 16;
+	*len = sizeof(*m);
+	if (rnd() % 4 == 0)
+		*len = rnd() % sizeof(*m);	/* truncated */
+}
+
+/* Sends @len bytes of @m with @nfds memfds (any number the kernel takes). */
+static void send_fds(int fd, const void *m, size_t len, int nfds)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fds[4], i;
+
+	for (i = 0; i < nfds; i++)
+		fds[i] = memfd_create("fuzz", MFD_CLOEXEC);
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+static int fuzz_secs(void)
+{
+	const char *s = getenv("MEMPLUG_FUZZ_SEC");
+
+	return s ? atoi(s) : 30;
+}
+
+/* Random, truncated and out-of-order messages with 0..4 fds; returns sent. */
+static long fuzz_loop(const char *path, int secs)
+{
+	struct memplug_vmm_msg *m = malloc(sizeof(*m));
+	time_t end = time(NULL) + secs;
+	int conns[8], i;
+	long sent = 0;
+	size_t len;
+
+	for (i = 0; i < 8; i++)
+		conns[i] = -1;
+	while (m && time(NULL) < end) {
+		i = rnd() % 8;
+		if (conns[i] < 0 || rnd() % 16 == 0) {
+			if (conns[i] >= 0)
+				close(conns[i]);
+			conns[i] = sock_connect(path);
+			if (conns[i] < 0) {
+				usleep(1000);
+				continue;
+			}
+		}
+		fuzz_msg(m, &len);
+		send_fds(conns[i], m, len, rnd() % 4 ? 0 : rnd() % 5);
+		sent++;
+		/* read answers now and then, not always: unread ones pile up */
+		while (rnd() % 2 && recv(conns[i], m, sizeof(*m), MSG_DONTWAIT) > 0)
+			;
+	}
+	for (i = 0; i < 8; i++)
+		if (conns[i] >= 0)
+			close(conns[i]);
+	free(m);
+	return sent;
+}
+
+static char fuzz_path[96];
+
+static int fuzz_as_stranger(const char *path)
+{
+	long sent;
+
+	rnd_state ^= 0x5eed;
+	sent = fuzz_loop(path, fuzz_secs());
+	printf("# the stranger sent %ld messages\n", sent);
+	fflush(stdout);
+	return sent > 0 ? 0 : 1;
+}
+
+/*
+ * memplugd under random traffic from root and from a stranger at once
+ * stays up and keeps answering a well-behaved client, and the VM that
+ * registered properly stays registered.
+ */
+TEST_F(mpd, proto_fuzz)
+{
+	struct memplug_vmm_msg m;
+	int secs = fuzz_secs(), st, checks = 0;
+	time_t end = time(NULL) + secs;
+	pid_t stranger, root;
+	long sent;
+
+	rnd_state = getenv("MEMPLUG_FUZZ_SEED") ?
+		    strtoull(getenv("MEMPLUG_FUZZ_SEED"), NULL, 0) :
+		    (uint64_t)time(NULL) * 2654435761ULL;
+	if (!rnd_state)
+		rnd_state = 1;
+	TH_LOG("seed %#llx (MEMPLUG_FUZZ_SEED replays it), %d s",
+	       (unsigned long long)rnd_state, secs);
+	ASSERT_EQ(0, chmod(self->path, 0666));
+	snprintf(fuzz_path, sizeof(fuzz_path), "%s", self->path);
+	stranger = fork();
+	ASSERT_LE(0, stranger);
+	if (stranger == 0)
+		_exit(as_userns_root(fuzz_as_stranger, fuzz_path));
+	root = fork();
+	ASSERT_LE(0, root);
+	if (root == 0) {
+		fuzz_trusted = true;
+		sent = fuzz_loop(fuzz_path, secs);
+		printf("# root sent %ld messages\n", sent);
+		fflush(stdout);
+		_exit(sent > 0 ? 0 : 1);
+	}
+	while (time(NULL) < end) {
+		EXPECT_EQ(0, cli_call(self->path, MEMPLUG_CMD_HOTPLUG_GET,
+				      self->vm_id, NULL, &m))
+			TH_LOG("a GET went unanswered after %d", checks);
+		ASSERT_TRUE(alive(self->pid)) TH_LOG("memplugd died");
+		checks++;
+		sleep(1);
+	}
+	ASSERT_EQ(stranger, waitpid(stranger, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	ASSERT_EQ(root, waitpid(root, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	ASSERT_TRUE(alive(self->pid));
+	ASSERT_EQ(0, cli_call(self->path, MEMPLUG_CMD_HOTPLUG_GET, self->vm_id,
+			      NULL, &m));
+	ASSERT_NE(NULL, strstr(m.cli_reply.body, "\"total_size_mib\":1024"));
+	TH_LOG("%d GETs answered during the fuzzing", checks);
 }
 
 TEST_HARNESS_MAIN
