@@ -145,10 +145,7 @@ static int memplug_nl__parse_slot(struct nlattr *nest, struct memplug_slot *s)
 
 int memplug_nl__parse_vm(struct nlmsghdr *nlh, struct memplug_vm_info *vi)
 {
-	struct nlattr *tb[MEMPLUG_A_MAX + 1], *a;
-	struct genlmsghdr *gnlh = nlmsg_data(nlh);
-	unsigned int n = 0;
-	int rem;
+	struct nlattr *tb[MEMPLUG_A_MAX + 1];
 
 	memset(vi, 0, sizeof(*vi));
 	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0 ||
@@ -170,23 +167,8 @@ int memplug_nl__parse_vm(struct nlmsghdr *nlh, struct memplug_vm_info *vi)
 	vi->plugged_size = memplug_nl__u64(tb, MEMPLUG_A_PLUGGED_SIZE);
 	if (tb[MEMPLUG_A_ATTACH_FLAGS])
 		vi->range.flags = nla_get_u32(tb[MEMPLUG_A_ATTACH_FLAGS]);
-
-	/* MEMPLUG_A_SLOT repeats: walk the payload, not tb[]. */
-	nla_for_each_attr(a, genlmsg_attrdata(gnlh, 0),
-			  genlmsg_attrlen(gnlh, 0), rem)
-		if (nla_type(a) == MEMPLUG_A_SLOT)
-			n++;
-	vi->slots = calloc(n ? n : 1, sizeof(*vi->slots));
-	if (!vi->slots)
-		return -ENOMEM;
-	nla_for_each_attr(a, genlmsg_attrdata(gnlh, 0),
-			  genlmsg_attrlen(gnlh, 0), rem) {
-		if (nla_type(a) != MEMPLUG_A_SLOT)
-			continue;
-		if (memplug_nl__parse_slot(a, &vi->slots[vi->nr_slots]))
-			return -EPROTO;
-		vi->nr_slots++;
-	}
+	if (tb[MEMPLUG_A_NR_SLOTS])
+		vi->held_slots = nla_get_u32(tb[MEMPLUG_A_NR_SLOTS]);
 	return 0;
 }
 
@@ -194,6 +176,73 @@ void memplug_nl__vm_info_free(struct memplug_vm_info *vi)
 {
 	free(vi->slots);
 	vi->slots = NULL;
+}
+
+struct memplug_nl_slots {
+	int (*cb)(const struct memplug_slot *s, void *arg);
+	void *arg;
+};
+
+static int memplug_nl__slot_one(struct nlmsghdr *nlh, void *arg)
+{
+	struct memplug_nl_slots *d = arg;
+	struct nlattr *tb[MEMPLUG_A_MAX + 1];
+	struct memplug_slot s;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		return -EAGAIN;
+	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0 ||
+	    !tb[MEMPLUG_A_SLOT] || memplug_nl__parse_slot(tb[MEMPLUG_A_SLOT], &s))
+		return -EPROTO;
+	return d->cb(&s, d->arg);
+}
+
+int memplug_nl__slot_dump(struct genl_conn *c, uint32_t vm_id,
+			  int (*cb)(const struct memplug_slot *s, void *arg),
+			  void *arg)
+{
+	struct memplug_nl_slots d = { .cb = cb, .arg = arg };
+	struct nl_msg *msg;
+
+	msg = genl_conn__msg(c, MEMPLUG_CMD_SLOT_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm_id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return genl_conn__request(c, msg, memplug_nl__slot_one, &d);
+}
+
+static int memplug_nl__slot_add(const struct memplug_slot *s, void *arg)
+{
+	struct memplug_vm_info *vi = arg;
+
+	if (vi->nr_slots == vi->slots_cap) {
+		unsigned int cap = vi->slots_cap ? 2 * vi->slots_cap : 64;
+		struct memplug_slot *n = realloc(vi->slots, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		vi->slots = n;
+		vi->slots_cap = cap;
+	}
+	vi->slots[vi->nr_slots++] = *s;
+	return 0;
+}
+
+/* The VM's slots into @vi; again from the start if they changed meanwhile. */
+static int memplug_nl__vm_slots(struct genl_conn *c, struct memplug_vm_info *vi)
+{
+	int tries, err = 0;
+
+	for (tries = 0; tries < 5; tries++) {
+		vi->nr_slots = 0;
+		err = memplug_nl__slot_dump(c, vi->id, memplug_nl__slot_add, vi);
+		if (err != -EAGAIN)
+			break;
+	}
+	return err;
 }
 
 static int memplug_nl__get_reply(struct nlmsghdr *nlh, void *arg)
@@ -205,6 +254,7 @@ int memplug_nl__vm_get(struct genl_conn *c, uint32_t vm_id,
 		       struct memplug_vm_info *vi)
 {
 	struct nl_msg *msg = genl_conn__msg(c, MEMPLUG_CMD_VM_GET, 0);
+	int err;
 
 	memset(vi, 0, sizeof(*vi));
 	if (!msg)
@@ -213,37 +263,63 @@ int memplug_nl__vm_get(struct genl_conn *c, uint32_t vm_id,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return genl_conn__request(c, msg, memplug_nl__get_reply, vi);
+	err = genl_conn__request(c, msg, memplug_nl__get_reply, vi);
+	if (!err)
+		err = memplug_nl__vm_slots(c, vi);
+	return err;
 }
 
 struct memplug_nl_dump {
-	int (*cb)(struct memplug_vm_info *vi, void *arg);
-	void *arg;
+	struct memplug_vm_info *v;
+	unsigned int n, cap;
 };
 
 static int memplug_nl__dump_one(struct nlmsghdr *nlh, void *arg)
 {
 	struct memplug_nl_dump *d = arg;
-	struct memplug_vm_info vi;
-	int err;
 
-	err = memplug_nl__parse_vm(nlh, &vi);
-	if (!err)
-		err = d->cb(&vi, d->arg);
-	memplug_nl__vm_info_free(&vi);
-	return err;
+	if (d->n == d->cap) {
+		unsigned int cap = d->cap ? 2 * d->cap : 16;
+		struct memplug_vm_info *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	if (memplug_nl__parse_vm(nlh, &d->v[d->n]))
+		return -EPROTO;
+	d->n++;
+	return 0;
 }
 
+/*
+ * The VMs first, then each one's slots: a dump cannot be nested in
+ * another on one socket.  A VM detached in between is left out.
+ */
 int memplug_nl__vm_dump(struct genl_conn *c,
 			int (*cb)(struct memplug_vm_info *vi, void *arg),
 			void *arg)
 {
 	struct nl_msg *msg = genl_conn__msg(c, MEMPLUG_CMD_VM_GET, NLM_F_DUMP);
-	struct memplug_nl_dump d = { .cb = cb, .arg = arg };
+	struct memplug_nl_dump d = { 0 };
+	unsigned int i;
+	int err;
 
 	if (!msg)
 		return -ENOMEM;
-	return genl_conn__request(c, msg, memplug_nl__dump_one, &d);
+	err = genl_conn__request(c, msg, memplug_nl__dump_one, &d);
+	for (i = 0; i < d.n; i++) {
+		int e = err ? 0 : memplug_nl__vm_slots(c, &d.v[i]);
+
+		if (!err && !e)
+			err = cb(&d.v[i], arg);
+		else if (!err && e != -ENOENT)
+			err = e;
+		memplug_nl__vm_info_free(&d.v[i]);
+	}
+	free(d.v);
+	return err;
 }
 
 struct memplug_nl_body {

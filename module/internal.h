@@ -49,6 +49,7 @@ struct memplug_vm {
 	struct mutex lock;
 	bool detached;			/* under @lock */
 	unsigned long *added;		/* under @lock, bit i: slot_base + i */
+	u32 nr_added;			/* bits in @added; read without @lock */
 };
 
 /* main.c */
@@ -57,7 +58,7 @@ bool memplug_nl_privileged(const struct sk_buff *skb);
 void memplug_nl_vm_event(struct memplug_vm *vm, u32 event, u32 reason,
 			 u32 nr_slots, u64 total_ns, u64 apply_ns);
 int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
-			u64 hva, u32 flags);
+			u64 hva, u32 flags, bool priv);
 
 /*
  * GENL_REQ_ATTR_CHECK() reports only the missing type; memplug promises a
@@ -77,6 +78,8 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int memplug_nl_slot_get_start(struct netlink_callback *cb);
+int memplug_nl_slot_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 struct memplug_vm *memplug_vm_get(u32 id);
 struct memplug_vm *memplug_vm_get_attr(struct genl_info *info);
 void memplug_vm_put(struct memplug_vm *vm);

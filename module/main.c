@@ -122,6 +122,13 @@ static const struct genl_ops memplug_ops[] = {
 		.maxattr	= ARRAY_SIZE(memplug_vm_id_policy) - 1,
 	},
 	{
+		.cmd		= MEMPLUG_CMD_SLOT_GET,
+		.start		= memplug_nl_slot_get_start,
+		.dumpit		= memplug_nl_slot_get_dumpit,
+		.policy		= memplug_vm_id_policy,
+		.maxattr	= ARRAY_SIZE(memplug_vm_id_policy) - 1,
+	},
+	{
 		.cmd		= MEMPLUG_CMD_HOTPLUG_PUT,
 		.doit		= memplug_nl_relay_doit,
 		.policy		= memplug_relay_policy,
@@ -200,8 +207,9 @@ bool memplug_nl_privileged(const struct sk_buff *skb)
 /* Cleared before the family goes away so that teardown sends no events. */
 static bool memplug_events_on;
 
+/* A slot nest; its HVA only for admins (the VMM's address-space layout). */
 int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
-			u64 hva, u32 flags)
+			u64 hva, u32 flags, bool priv)
 {
 	struct nlattr *nest;
 
@@ -212,7 +220,8 @@ int memplug_nl_put_slot(struct sk_buff *skb, u32 id, u64 gpa, u64 size,
 	    nla_put_u64_64bit(skb, MEMPLUG_SLOT_A_GPA, gpa, MEMPLUG_SLOT_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_SLOT_A_SIZE, size,
 			      MEMPLUG_SLOT_A_PAD) ||
-	    nla_put_u64_64bit(skb, MEMPLUG_SLOT_A_HVA, hva, MEMPLUG_SLOT_A_PAD) ||
+	    (priv && nla_put_u64_64bit(skb, MEMPLUG_SLOT_A_HVA, hva,
+				       MEMPLUG_SLOT_A_PAD)) ||
 	    nla_put_u32(skb, MEMPLUG_SLOT_A_FLAGS, flags)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;

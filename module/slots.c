@@ -342,6 +342,8 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 			else
 				set_bit(b->e[i].id - vm->slot_base, vm->added);
 		}
+		WRITE_ONCE(vm->nr_added, bitmap_weight(vm->added,
+						       vm->slot_count));
 		return 0;
 	}
 	NL_SET_ERR_MSG_ATTR(extack, b->e[i].nla,

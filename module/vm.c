@@ -93,6 +93,7 @@ static u32 memplug_vm_remove_slots(struct memplug_vm *vm)
 	}
 	mutex_unlock(&kvm->slots_lock);
 	bitmap_zero(vm->added, vm->slot_count);
+	WRITE_ONCE(vm->nr_added, 0);
 	return removed;
 }
 
@@ -292,6 +293,7 @@ static u32 memplug_vm_adopt(struct memplug_vm *vm)
 		nr++;
 	}
 	mutex_unlock(&vm->kvm->slots_lock);
+	WRITE_ONCE(vm->nr_added, nr);
 	return nr;
 }
 
@@ -422,16 +424,14 @@ int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-/* One VM_GET message; the KVM slots in the id range are read under its lock. */
+/*
+ * One VM_GET message.  It never lists slots (SLOT_GET does, one per
+ * message) and takes no KVM lock, so anyone may ask as often as they like.
+ */
 static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 			   u32 portid, u32 seq, int flags, bool priv)
 {
-	struct kvm_memory_slot *slot;
-	struct kvm_memslots *slots;
-	struct nlattr *nr_attr;
-	u32 i, nr = 0;
 	void *hdr;
-	int err = -EMSGSIZE;
 
 	hdr = genlmsg_put(skb, portid, seq, &memplug_family, flags,
 			  MEMPLUG_CMD_VM_GET);
@@ -447,6 +447,7 @@ static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 	    nla_put_u64_64bit(skb, MEMPLUG_A_TIMESTAMP_NS, vm->attached_ns,
 			      MEMPLUG_A_PAD) ||
 	    nla_put_u32(skb, MEMPLUG_A_ATTACH_FLAGS, vm->flags) ||
+	    nla_put_u32(skb, MEMPLUG_A_NR_SLOTS, READ_ONCE(vm->nr_added)) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_REQUESTED_SIZE,
 			      READ_ONCE(vm->requested_size), MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_PLUGGED_SIZE,
@@ -463,69 +464,36 @@ static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 	     nla_put_u64_64bit(skb, MEMPLUG_A_HVA_SIZE, vm->hva_size,
 			       MEMPLUG_A_PAD)))
 		goto cancel;
-	/* Filled in below, once the slots are counted. */
-	nr_attr = nla_reserve(skb, MEMPLUG_A_NR_SLOTS, sizeof(u32));
-	if (!nr_attr)
-		goto cancel;
-
-	mutex_lock(&vm->kvm->slots_lock);
-	slots = __kvm_memslots(vm->kvm, 0);
-	for (i = 0; i < vm->slot_count; i++) {
-		slot = id_to_memslot(slots, vm->slot_base + i);
-		if (!slot || !slot->npages)
-			continue;
-		if (memplug_nl_put_slot(skb, slot->id,
-					(u64)slot->base_gfn << PAGE_SHIFT,
-					(u64)slot->npages << PAGE_SHIFT,
-					priv ? slot->userspace_addr : 0,
-					slot->flags)) {
-			mutex_unlock(&vm->kvm->slots_lock);
-			goto cancel;
-		}
-		nr++;
-	}
-	mutex_unlock(&vm->kvm->slots_lock);
-	*(u32 *)nla_data(nr_attr) = nr;
 	genlmsg_end(skb, hdr);
 	return 0;
 
 cancel:
 	genlmsg_cancel(skb, hdr);
-	return err;
+	return -EMSGSIZE;
 }
 
 int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct memplug_vm *vm;
 	struct sk_buff *reply;
-	size_t size = NLMSG_GOODSIZE;
 	int err;
 
 	vm = memplug_vm_get_attr(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
-	/* Every slot nest takes 64 bytes; retry once with room for all. */
-	for (;;) {
-		reply = genlmsg_new(size, GFP_KERNEL);
-		if (!reply) {
-			err = -ENOMEM;
-			break;
-		}
-		err = memplug_vm_fill(reply, vm, info->snd_portid,
-				      info->snd_seq, 0,
-				      memplug_nl_privileged(skb));
-		if (!err) {
-			err = genlmsg_reply(reply, info);
-			break;
-		}
-		nlmsg_free(reply);
-		if (size != NLMSG_GOODSIZE) {
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "VM state does not fit a message");
-			break;
-		}
-		size = 512 + (size_t)vm->slot_count * 64;
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply) {
+		err = -ENOMEM;
+		goto out;
 	}
+	err = memplug_vm_fill(reply, vm, info->snd_portid, info->snd_seq, 0,
+			      memplug_nl_privileged(skb));
+	if (err) {
+		nlmsg_free(reply);
+		goto out;
+	}
+	err = genlmsg_reply(reply, info);
+out:
 	memplug_vm_put(vm);
 	return err;
 }
@@ -549,17 +517,102 @@ int memplug_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				      memplug_nl_privileged(cb->skb));
 		memplug_vm_put(vm);
-		if (err) {
-			/* A VM too big for an empty skb would loop forever. */
-			if (!skb->len) {
-				NL_SET_ERR_MSG_MOD(cb->extack,
-						   "VM state does not fit a message");
-				return err;
-			}
+		if (err)
 			break;
-		}
 		id++;
 	}
 	cb->args[0] = id;
 	return skb->len;
+}
+
+/* SLOT_GET dump cursor: the VM, and the next index in its id range. */
+struct memplug_slot_dump {
+	u32 vm_id;
+	u32 next;
+};
+
+#define SLOT_DUMP_CTX(cb) ((struct memplug_slot_dump *)(cb)->ctx)
+
+int memplug_nl_slot_get_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct memplug_slot_dump *ctx = SLOT_DUMP_CTX(cb);
+	struct nlattr *id = info->attrs[MEMPLUG_A_VM_ID];
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	if (!id) {
+		NL_SET_ERR_ATTR_MISS(cb->extack, NULL, MEMPLUG_A_VM_ID);
+		NL_SET_ERR_MSG_MOD(cb->extack, "missing required attribute");
+		return -EINVAL;
+	}
+	ctx->vm_id = nla_get_u32(id);
+	ctx->next = 0;
+	return 0;
+}
+
+/* At most this many ids are looked up per dump step. */
+#define MEMPLUG_SLOT_DUMP_STEP	1024
+
+/*
+ * One message per KVM slot in the VM's id range.  The slots are read
+ * under KVM's SRCU, as a vCPU reads them, never under kvm->slots_lock: a
+ * dump cannot delay memslot changes.  A change between two steps bumps
+ * the memslots generation and the dump is flagged NLM_F_DUMP_INTR.
+ */
+int memplug_nl_slot_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct memplug_slot_dump *ctx = SLOT_DUMP_CTX(cb);
+	bool priv = memplug_nl_privileged(cb->skb);
+	struct kvm_memory_slot *slot;
+	struct kvm_memslots *slots;
+	struct memplug_vm *vm;
+	u32 i, end, count;
+	int idx, err = 0;
+	void *hdr;
+
+	vm = memplug_vm_get(ctx->vm_id);
+	if (!vm) {
+		if (ctx->next)
+			return 0;	/* detached meanwhile: the dump ends */
+		NL_SET_ERR_MSG_MOD(cb->extack, "no VM attached with this id");
+		return -ENOENT;
+	}
+	count = vm->slot_count;
+	/* Steps of bounded length until this skb has something or all done. */
+	for (i = ctx->next; !err && i < count && !skb->len; cond_resched()) {
+		end = min(count, i + MEMPLUG_SLOT_DUMP_STEP);
+		idx = srcu_read_lock(&vm->kvm->srcu);
+		slots = srcu_dereference(vm->kvm->memslots[0], &vm->kvm->srcu);
+		cb->seq = slots->generation;
+		for (; i < end; i++) {
+			slot = id_to_memslot(slots, vm->slot_base + i);
+			if (!slot || !slot->npages)
+				continue;
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, &memplug_family,
+					  NLM_F_MULTI, MEMPLUG_CMD_SLOT_GET);
+			if (!hdr) {
+				err = -EMSGSIZE;
+				break;
+			}
+			genl_dump_check_consistent(cb, hdr);
+			if (nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id) ||
+			    memplug_nl_put_slot(skb, slot->id,
+						(u64)slot->base_gfn << PAGE_SHIFT,
+						(u64)slot->npages << PAGE_SHIFT,
+						slot->userspace_addr,
+						slot->flags, priv)) {
+				genlmsg_cancel(skb, hdr);
+				err = -EMSGSIZE;
+				break;
+			}
+			genlmsg_end(skb, hdr);
+		}
+		srcu_read_unlock(&vm->kvm->srcu, idx);
+	}
+	memplug_vm_put(vm);
+	ctx->next = i;
+	if (err && !skb->len)
+		return err;
+	return i < count ? skb->len : 0;
 }

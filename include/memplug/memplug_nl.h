@@ -49,8 +49,11 @@ struct memplug_vm_info {
 	uint64_t attached_ns;
 	uint64_t requested_size;	/* as the owner last reported, bytes */
 	uint64_t plugged_size;
+	uint32_t held_slots;		/* slots the attachment holds */
+	/* KVM's slots in the id range (SLOT_GET), malloc'ed */
 	uint32_t nr_slots;
-	struct memplug_slot *slots;	/* nr_slots, malloc'ed */
+	uint32_t slots_cap;
+	struct memplug_slot *slots;
 };
 
 int memplug_nl__open(struct genl_conn *c);
@@ -64,13 +67,22 @@ int memplug_nl__apply(struct genl_conn *c, uint32_t vm_id,
 /* Appends one MEMPLUG_A_SLOT nest (for callers building odd requests). */
 int memplug_nl__put_slot(struct nl_msg *msg, const struct memplug_slot *s);
 
-/* Parses one VM_GET message into @vi (slots malloc'ed). */
+/* Parses one VM_GET message into @vi (no slots: VM_GET has none). */
 int memplug_nl__parse_vm(struct nlmsghdr *nlh, struct memplug_vm_info *vi);
 void memplug_nl__vm_info_free(struct memplug_vm_info *vi);
 
+/*
+ * SLOT_GET: @cb for every KVM slot in the VM's id range.  -EAGAIN when the
+ * slots changed during the dump (NLM_F_DUMP_INTR).
+ */
+int memplug_nl__slot_dump(struct genl_conn *c, uint32_t vm_id,
+			  int (*cb)(const struct memplug_slot *s, void *arg),
+			  void *arg);
+
+/* VM_GET, then SLOT_GET for its slots (@vi->slots malloc'ed). */
 int memplug_nl__vm_get(struct genl_conn *c, uint32_t vm_id,
 		       struct memplug_vm_info *vi);
-/* Calls @cb for every attached VM; @vi is freed after the call. */
+/* Calls @cb for every attached VM, slots filled in; @vi freed after it. */
 int memplug_nl__vm_dump(struct genl_conn *c,
 			int (*cb)(struct memplug_vm_info *vi, void *arg),
 			void *arg);

@@ -15,7 +15,7 @@ ok() {
 	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi
 }
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 
 # A monitor sees this VM attached, its slots applied, and the detach when
 # memplug_hold's socket closes.
@@ -40,11 +40,25 @@ import json, sys
 vms = json.load(open(sys.argv[1]))
 vm = [v for v in vms if v["vm-id"] == int(sys.argv[2])][0]
 assert vm["nr-slots"] == 2, vm
-assert [s["id"] for s in vm["slot"]] == [100, 101], vm
-assert int(vm["slot"][1]["gpa"], 16) == (4 << 30) + (2 << 20), vm
+assert "slot" not in vm, vm
 assert vm["slot-base"] == 100 and vm["slot-count"] == 8, vm
 ' "$tmp/dump" "$id"
-ok $? "cli.py --dump vm-get shows the VM and its two slots"
+ok $? "cli.py --dump vm-get shows the VM, holding two slots"
+
+$YNL --dump slot-get --json "{\"vm-id\": $id}" --output-json > "$tmp/slots" 2>&1
+rc=$?
+cat "$tmp/slots" | sed 's/^/# /'
+[ $rc -eq 0 ] && python3 -c '
+import json, sys
+msgs = json.load(open(sys.argv[1]))
+one = lambda m: m["slot"][0] if isinstance(m["slot"], list) else m["slot"]
+assert all(not isinstance(m["slot"], list) or len(m["slot"]) == 1 for m in msgs), msgs
+assert [one(m)["id"] for m in msgs] == [100, 101], msgs
+assert all(m["vm-id"] == int(sys.argv[2]) for m in msgs), msgs
+assert int(one(msgs[1])["gpa"], 16) == (4 << 30) + (2 << 20), msgs
+assert all("hva" in one(m) for m in msgs), msgs
+' "$tmp/slots" "$id"
+ok $? "cli.py --dump slot-get: one message per slot"
 
 $YNL --do vm-get --json "{\"vm-id\": $id}" --output-json > "$tmp/get" 2>&1
 rc=$?

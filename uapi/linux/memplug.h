@@ -86,10 +86,25 @@
  *    MEMPLUG_A_GPA_BASE, MEMPLUG_A_GPA_SIZE: u64
  *    MEMPLUG_A_HVA_BASE, MEMPLUG_A_HVA_SIZE: u64
  *    MEMPLUG_A_TIMESTAMP_NS: u64, ktime_get_ns() at attach
- *    MEMPLUG_A_NR_SLOTS: u32, KVM slots currently in the id range
- *    MEMPLUG_A_SLOT: nest, repeated, one per such slot (ID, GPA, SIZE, HVA,
- *                    FLAGS as above)
+ *    MEMPLUG_A_NR_SLOTS: u32, slots this attachment holds (created or
+ *                        adopted, not yet deleted)
  *
+ * VM_GET lists no slots and takes no KVM lock; SLOT_GET lists them.
+ *
+ * MEMPLUG_CMD_SLOT_GET (anyone; dump only, MEMPLUG_A_VM_ID required)
+ * ------------------------------------------------------------------
+ *
+ * One message per KVM memslot whose id is in the VM's slot id range, in id
+ * order, read under KVM's SRCU (never kvm->slots_lock):
+ *
+ *    MEMPLUG_A_VM_ID: u32
+ *    MEMPLUG_A_SLOT: nest, once (ID, GPA, SIZE, FLAGS; HVA only for a
+ *                    caller with CAP_NET_ADMIN)
+ *
+ * Resumable over any number of slots.  If the VM's memslots change between
+ * two parts of the dump, the messages after the change carry
+ * NLM_F_DUMP_INTR: dump again for a consistent view.
+
  * MEMPLUG_CMD_VM_EVENT (multicast "events", kernel to user only)
  * -------------------------------------------------------------
  *
@@ -191,6 +206,7 @@ enum memplug_cmd {
 	MEMPLUG_CMD_HOTPLUG_REPLY,
 	MEMPLUG_CMD_HOTPLUG_EVENT,
 	MEMPLUG_CMD_VM_START,
+	MEMPLUG_CMD_SLOT_GET,
 
 	__MEMPLUG_CMD_MAX,
 	MEMPLUG_CMD_MAX = __MEMPLUG_CMD_MAX - 1
