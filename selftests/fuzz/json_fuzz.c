@@ -167,8 +167,8 @@ static void check_put(const struct ref_doc *doc)
 	if (ret != 0 && ret != -EINVAL)
 		mismatch(what, "returned %d", ret);
 	if (!ret != !!(want.allowed & 1u << RC_OK))
-		mismatch(what, "%s (%s), the model %s", ret ? "refused" : "accepted",
-			 ret ? err : "", ret ? "accepts" : "refuses");
+		mismatch(what, "%s, the model %s", ret ? err : "accepted",
+			 ret ? "accepts" : "refuses");
 	if (!ret) {
 		if (put_out.total_size_mib != want.val[0] ||
 		    put_out.block_size_mib != want.val[1] ||
@@ -201,8 +201,8 @@ static void check_patch(const struct ref_doc *doc)
 	if (ret != 0 && ret != -EINVAL)
 		mismatch(what, "returned %d", ret);
 	if (!ret != !!(want.allowed & 1u << RC_OK))
-		mismatch(what, "%s (%s), the model %s", ret ? "refused" : "accepted",
-			 ret ? err : "", ret ? "accepts" : "refuses");
+		mismatch(what, "%s, the model %s", ret ? err : "accepted",
+			 ret ? "accepts" : "refuses");
 	if (!ret) {
 		if (patch_out.requested_size_mib != want.val[0])
 			mismatch(what, "value %llu, the model's %llu",

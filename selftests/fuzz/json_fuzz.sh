@@ -69,6 +69,8 @@ timeout -k 5 $((SECS + 30)) "$F" -max_total_time=$SECS -runs=$MAX_RUNS \
 rc=$?
 runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$LOG" | tail -1)
 secs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$LOG" | tail -1)
+# a run cut short prints no "Done": its last status line has the count
+[ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9][0-9]*\)\t.*/\1/p' "$LOG" | tail -1)
 diag "$LOG"
 found=$(ls "$B"/crash-* "$B"/leak-* "$B"/timeout-* "$B"/oom-* 2>/dev/null)
 if [ $rc -eq 0 ] && [ -z "$found" ] && ! grep -q MISMATCH "$LOG"; then
