@@ -15,19 +15,13 @@
  * on; the VMM registers again once memplugd is back.
  */
 #include <errno.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <linux/audit.h>
 #include <linux/kvm.h>
 
 #include "memplug/vmm.h"
@@ -90,33 +84,26 @@ static const struct hotplug_slots_ops hotplug_daemon_ops = {
 };
 
 /*
- * Deny KVM_SET_USER_MEMORY_REGION to every thread of this process from now
- * on (it fails with EPERM).  Boot RAM is already mapped.
+ * memplugd came back without memplug.ko while we run under the seccomp
+ * filter: nobody can create memslots for us any more, so no slot is
+ * attached again and a PLUG that needs one gets NACK rather than an ACK
+ * for memory the guest could not keep.
  */
-static int daemon__seccomp(void)
+static int refuse__attach(void *ctx, const struct hotplug_slot *s)
 {
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, args[1])),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, KVM_SET_USER_MEMORY_REGION, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
-	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
-		    SECCOMP_FILTER_FLAG_TSYNC, &prog))
-		return -errno;
-	return 0;
+	return -EPERM;
 }
+
+static int refuse__detach(void *ctx, const struct hotplug_slot *s)
+{
+	return hotplug__unmap_slot(s);
+}
+
+static const struct hotplug_slots_ops hotplug_refuse_ops = {
+	.name = "none (memplugd lost memplug.ko)",
+	.attach = refuse__attach,
+	.detach = refuse__detach,
+};
 
 static int daemon__connect(const char *path)
 {
@@ -231,6 +218,11 @@ static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *
 
 	switch (m->type) {
 	case MEMPLUG_VMM_REQUEST:
+		if (!daemon__vmem(d->vmm)) {
+			daemon__reply(d, m->seq, -EAGAIN,
+				      "Invalid request: the guest has not started");
+			break;
+		}
 		p.requested_size_mib = m->request.requested_size_mib;
 		pthread_mutex_lock(&d->vmm->dev_lock);	/* as control.c */
 		ret = virtio_mem__patch(d->vmm->vmem, &p, err, sizeof(err));
@@ -292,6 +284,28 @@ static void *daemon__tx(void *arg)
 	return NULL;
 }
 
+/*
+ * memplugd restarted, maybe in the other mode.  Local to module: our own
+ * memslot ioctls stay right (memplugd's attach of the same slot is the
+ * same region, which KVM takes as no change).  Module to local: the
+ * filter keeps us from ever attaching a slot again; refuse instead.
+ */
+static void daemon__mode_changed(struct vmm_daemon *d)
+{
+	struct vmm_hotplug *hp = d->vmm->hp;
+	struct virtio_mem *vmem = daemon__vmem(d->vmm);
+
+	if (!d->seccomp_on || d->mode == MEMPLUG_MODE_MODULE ||
+	    hp->ops == &hotplug_refuse_ops)
+		return;
+	pr_err("memplugd is back without memplug.ko, but memslot ioctls are denied to this process: "
+	       "no more slots are attached, plugs beyond them get NACK");
+	if (vmem)
+		virtio_mem__set_slot_ops(vmem, &hotplug_refuse_ops, d);
+	else
+		hp->ops = &hotplug_refuse_ops;
+}
+
 static void *daemon__rx(void *arg)
 {
 	struct vmm_daemon *d = arg;
@@ -315,6 +329,7 @@ static void *daemon__rx(void *arg)
 		d->fd = fd;
 		pthread_mutex_unlock(&d->send_lock);
 		pr_info("registered again with memplugd as VM %u", d->vm_id);
+		daemon__mode_changed(d);
 		daemon__state(d, true);
 	}
 	return NULL;
@@ -343,11 +358,12 @@ int daemon__init(struct vmm *vmm, const char *path)
 	if (d->mode == MEMPLUG_MODE_MODULE) {
 		vmm->hp->ops = &hotplug_daemon_ops;
 		vmm->hp->ops_ctx = d;
-		ret = daemon__seccomp();
+		ret = vmm__deny_memslot_ioctls();
 		if (ret) {
 			pr_err("seccomp: %s", strerror(-ret));
 			return ret;
 		}
+		d->seccomp_on = true;
 	}
 	pr_info("registered with memplugd as VM %u, %s mode%s", d->vm_id,
 		d->mode == MEMPLUG_MODE_MODULE ? "module" : "local",

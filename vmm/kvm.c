@@ -141,6 +141,12 @@ static void dispatch(struct vmm *vmm, struct vmm_io_range *tab, int nr,
 		memset(data, 0xff, len);
 }
 
+void kvm__mmio(struct vmm *vmm, uint64_t addr, uint8_t *data, uint32_t len,
+	       bool is_write)
+{
+	dispatch(vmm, vmm->mmio, vmm->nr_mmio, addr, data, len, is_write);
+}
+
 void kvm__stop(struct vmm *vmm, enum vmm_exit reason, const char *msg)
 {
 	pthread_mutex_lock(&vmm->exit_lock);
@@ -191,9 +197,8 @@ static void *vcpu__thread(void *arg)
 			break;
 		}
 		case KVM_EXIT_MMIO:
-			dispatch(vmm, vmm->mmio, vmm->nr_mmio,
-				 run->mmio.phys_addr, run->mmio.data,
-				 run->mmio.len, run->mmio.is_write);
+			kvm__mmio(vmm, run->mmio.phys_addr, run->mmio.data,
+				  run->mmio.len, run->mmio.is_write);
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			kvm__stop(vmm, VMM_EXIT_RESET,

@@ -164,6 +164,36 @@ void *hotplug__gpa_to_hva(struct vmm_hotplug *hp, uint64_t gpa, uint64_t len)
 	return hp->hva + off;
 }
 
+/*
+ * A guest access that left KVM as MMIO inside the region: no memslot is
+ * there.  Where we have the slot attached, memplugd (or memplug.ko) lost
+ * the memslot behind our back; the access is done on our mapping, so the
+ * guest's data is kept, if slowly, and it is said once.  Elsewhere it is
+ * unplugged memory: reads see all ones, writes go nowhere.
+ */
+void hotplug__mmio(struct vmm *vmm, void *opaque, uint64_t gpa, uint8_t *data,
+		   uint32_t len, bool is_write)
+{
+	struct vmm_hotplug *hp = opaque;
+	static bool told;
+	uint8_t *p;
+
+	p = hotplug__gpa_to_hva(hp, gpa, len);
+	if (!p) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		pr_err("guest access at %#llx: the slot is attached here but not in KVM; emulating its accesses",
+		       (unsigned long long)gpa);
+	__atomic_add_fetch(&hp->emulated, 1, __ATOMIC_RELAXED);
+	if (is_write)
+		memcpy(p, data, len);
+	else
+		memcpy(data, p, len);
+}
+
 static void punch(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
 {
 	if (fallocate(hp->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

@@ -62,6 +62,8 @@ int vmm__reserve_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
 		       (unsigned long long)(size >> 20), strerror(errno));
 		return -ENOMEM;
 	}
+	if (kvm__register_mmio(vmm, gpa, size, hotplug__mmio, vmm->hp))
+		return -ENOSPC;
 	if (ids <= KVM_SLOT_HOTPLUG_BASE || ids > MEMPLUG_SLOTS_MAX)
 		ids = MEMPLUG_SLOTS_MAX;
 	vmm->hp->nr_slot_ids = ids - KVM_SLOT_HOTPLUG_BASE;

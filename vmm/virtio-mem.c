@@ -544,6 +544,15 @@ uint64_t virtio_mem__usable_mib(struct virtio_mem *vm)
 	return v;
 }
 
+void virtio_mem__set_slot_ops(struct virtio_mem *vm,
+			      const struct hotplug_slots_ops *ops, void *ctx)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->hp->ops = ops;
+	vm->hp->ops_ctx = ctx;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm)
 {
 	return &vm->vdev;

@@ -74,6 +74,7 @@ struct vmm_hotplug {
 	uint64_t busy_off, busy_len;	/* discard in progress */
 	pthread_t worker;
 	uint64_t discarded_bytes;
+	uint64_t emulated;		/* accesses by hotplug__mmio */
 };
 
 struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
@@ -83,6 +84,9 @@ struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
 int hotplug__layout(struct vmm_hotplug *hp, uint64_t size, uint64_t slot_size);
 void hotplug__destroy(struct vmm_hotplug *hp);
 void *hotplug__gpa_to_hva(struct vmm_hotplug *hp, uint64_t gpa, uint64_t len);
+/* MMIO handler (vmm_io_fn) for the region, @opaque the struct vmm_hotplug */
+void hotplug__mmio(struct vmm *vmm, void *opaque, uint64_t gpa, uint8_t *data,
+		   uint32_t len, bool is_write);
 int hotplug__attach(struct vmm_hotplug *hp, uint32_t slot);
 int hotplug__detach(struct vmm_hotplug *hp, uint32_t slot);
 /* queue: punch [off, off+len) of the region out of the memfd */

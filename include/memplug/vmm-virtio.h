@@ -142,6 +142,10 @@ void virtio_mem__wait_change(struct virtio_mem *vm, uint64_t *gen,
 			     int timeout_ms);
 bool virtio_mem__driver_ready(struct virtio_mem *vm);
 uint64_t virtio_mem__usable_mib(struct virtio_mem *vm);
+/* the slot operations change under the device lock (memplugd changed mode) */
+struct hotplug_slots_ops;
+void virtio_mem__set_slot_ops(struct virtio_mem *vm,
+			      const struct hotplug_slots_ops *ops, void *ctx);
 /* from the hotplug worker: detach @slot if it is empty and not needed */
 void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t slot);
 

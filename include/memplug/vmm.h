@@ -138,6 +138,9 @@ int kvm__register_pio(struct vmm *vmm, uint64_t base, uint64_t len,
 int kvm__register_mmio(struct vmm *vmm, uint64_t base, uint64_t len,
 		       vmm_io_fn fn, void *opaque);
 void *kvm__gpa_to_hva(struct vmm *vmm, uint64_t gpa, uint64_t len);
+/* a KVM_EXIT_MMIO: to the device registered for @addr */
+void kvm__mmio(struct vmm *vmm, uint64_t addr, uint8_t *data, uint32_t len,
+	       bool is_write);
 
 /* x86-boot.c */
 int x86__load_kernel(struct vmm *vmm);
@@ -153,6 +156,9 @@ void serial__input(struct vmm *vmm, const char *buf, size_t len);
 
 /* pci.c */
 int pci__init(struct vmm *vmm);
+
+/* seccomp.c: KVM_SET_USER_MEMORY_REGION fails with EPERM from now on */
+int vmm__deny_memslot_ioctls(void);
 
 /* daemon.c: memplugd's client (--daemon) */
 struct vmm_daemon;

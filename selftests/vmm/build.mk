@@ -3,6 +3,7 @@
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 
 VM_TESTS += $(B)/selftests/vmm/virtio_mem_test $(B)/selftests/vmm/guest_access_test \
+	$(B)/selftests/vmm/seccomp_test $(B)/selftests/vmm/vmm_daemon_test \
 	selftests/vmm/vmm_boot.sh selftests/vmm/vmm_hotplug.sh
 
 $(B)/selftests/vmm/virtio_mem_test: selftests/vmm/virtio_mem_test.c $(VMM_LIB_SRCS) \
@@ -14,6 +15,18 @@ $(B)/selftests/vmm/guest_access_test: selftests/vmm/guest_access_test.c $(VMM_LI
 		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
+
+$(B)/selftests/vmm/seccomp_test: selftests/vmm/seccomp_test.c vmm/seccomp.c \
+		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< vmm/seccomp.c
+
+# plays memplugd to the real VMM and guest
+$(B)/selftests/vmm/vmm_daemon_test: selftests/vmm/vmm_daemon_test.c lib/scm.c \
+		$(VMM_HDRS) include/memplug/vmm_proto.h $(B)/ksft/kselftest_harness.h \
+		$(B)/vmm/memplug-vmm $(GUEST_INITRD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< lib/scm.c
 
 # the shell tests need the VMM and the guest
 selftests/vmm/vmm_boot.sh selftests/vmm/vmm_hotplug.sh: $(B)/vmm/memplug-vmm $(GUEST_INITRD)

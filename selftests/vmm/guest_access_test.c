@@ -50,6 +50,8 @@ FIXTURE_SETUP(access)
 	vmm->hp = hotplug__create(BASE, 2 * SLOT, 1, &hotplug_local_ops, vmm);
 	ASSERT_NE(NULL, vmm->hp);
 	ASSERT_EQ(0, hotplug__layout(vmm->hp, 2 * SLOT, SLOT));
+	/* as vmm__reserve_hotplug() */
+	ASSERT_EQ(0, kvm__register_mmio(vmm, BASE, 2 * SLOT, hotplug__mmio, vmm->hp));
 
 	self->vcpu = ioctl(vmm->vm_fd, KVM_CREATE_VCPU, 0);
 	ASSERT_LE(0, self->vcpu);
@@ -96,8 +98,17 @@ static int guest_rw(FIXTURE_DATA(access) *self, uint32_t addr, uint32_t *seen)
 	regs.rip = CODE_GPA;
 	if (ioctl(self->vcpu, KVM_SET_REGS, &regs))
 		return -errno;
-	if (ioctl(self->vcpu, KVM_RUN, 0))
-		return -errno;
+	for (;;) {
+		struct kvm_run *r = self->run;
+
+		if (ioctl(self->vcpu, KVM_RUN, 0))
+			return -errno;
+		if (r->exit_reason != KVM_EXIT_MMIO)
+			break;
+		/* as the VMM's vCPU loop does */
+		kvm__mmio(&self->vmm, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
+			  r->mmio.is_write);
+	}
 	if (self->run->exit_reason != KVM_EXIT_IO || self->run->io.port != DONE_PORT)
 		return -EIO;
 	if (ioctl(self->vcpu, KVM_GET_REGS, &regs))
@@ -150,6 +161,35 @@ TEST_F(access, attached_slot_is_the_memfd_and_detach_hides_it)
 	ASSERT_EQ(0, hotplug__attach(self->vmm.hp, 0));
 	ASSERT_EQ(0, guest_rw(self, BASE + 64, &v));
 	ASSERT_EQ(41 + 1, v);
+}
+
+/* What the VMM does in module mode: map the slot, trust memplugd's memslot. */
+static int map_only(void *ctx, const struct hotplug_slot *s)
+{
+	return hotplug__map_slot(s);
+}
+
+static const struct hotplug_slots_ops map_only_ops = {
+	.name = "map only", .attach = map_only, .detach = NULL,
+};
+
+TEST_F(access, attached_slot_without_memslot_keeps_the_guests_data)
+{
+	uint32_t v = 0, *p;
+
+	/* memplugd lost the memslot (or never made it): accesses exit as MMIO */
+	self->vmm.hp->ops = &map_only_ops;
+	ASSERT_EQ(0, hotplug__attach(self->vmm.hp, 1));
+	p = kvm__gpa_to_hva(&self->vmm, BASE + SLOT + 256, 12);
+	ASSERT_NE(NULL, p);
+	*p = 6;
+	ASSERT_EQ(0, guest_rw(self, BASE + SLOT + 256, &v));
+	ASSERT_EQ(6 + 1, v);
+	ASSERT_EQ(7, p[2]);
+	ASSERT_LT(0, self->vmm.hp->emulated);
+	/* unattached, no memslot: all ones, the write goes nowhere */
+	ASSERT_EQ(0, guest_rw(self, BASE + 256, &v));
+	ASSERT_EQ(0, v);	/* 0xffffffff + 1 */
 }
 
 TEST_HARNESS_MAIN
