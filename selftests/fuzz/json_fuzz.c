@@ -244,6 +244,55 @@ static void check_config(void)
 			 want ? want : "ok");
 }
 
+/*
+ * hotplug_config__check_patch() meets only configurations that passed
+ * the check (memplugd checks one before any PATCH reaches it), and random
+ * bytes are almost never one: bytes 24..31 build a passing one instead,
+ * and a requested size around its total or a multiple of its block.
+ */
+static void check_patch_config(void)
+{
+	const uint8_t *b = cur + 24;
+	struct hotplug_config c;
+	struct hotplug_patch p;
+	char err[HOTPLUG_ERR_LEN] = "";
+	uint64_t cv[3], pv[3];
+	unsigned int shift;
+	int16_t off;
+	const char *want;
+	int ret;
+
+	if (cur_len < 32)
+		return;
+	shift = b[0] % 21;
+	c.block_size_mib = 1ULL << shift;
+	c.slot_size_mib = c.block_size_mib << b[1] % (21 - shift);
+	c.total_size_mib = c.slot_size_mib *
+		((b[2] | b[3] << 8) % (1048576 / c.slot_size_mib) + 1);
+	cv[0] = c.total_size_mib;
+	cv[1] = c.block_size_mib;
+	cv[2] = c.slot_size_mib;
+	if (ref_rules_check(REF_PUT, cv) || hotplug_config__check(&c, err, sizeof(err)))
+		mismatch("check_patch", "built configuration %llu %llu %llu refused",
+			 (unsigned long long)cv[0], (unsigned long long)cv[1],
+			 (unsigned long long)cv[2]);
+	off = b[4] | b[5] << 8;
+	if (b[6] & 1)
+		p.requested_size_mib = c.total_size_mib + off;
+	else
+		p.requested_size_mib = off * c.block_size_mib + b[7] % 3;
+	pv[0] = p.requested_size_mib;
+	pv[1] = c.block_size_mib;
+	pv[2] = c.total_size_mib;
+	want = ref_rules_check(REF_PATCH_CONFIG, pv);
+	ret = hotplug_config__check_patch(&c, &p, err, sizeof(err));
+	if (!ret != !want || (want && strcmp(err, want)))
+		mismatch("check_patch", "%llu against %llu %llu %llu: \"%s\", the model \"%s\"",
+			 (unsigned long long)pv[0], (unsigned long long)cv[0],
+			 (unsigned long long)cv[1], (unsigned long long)cv[2],
+			 ret ? err : "ok", want ? want : "ok");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ref_doc doc;
@@ -254,5 +303,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_put(&doc);
 	check_patch(&doc);
 	check_config();
+	check_patch_config();
 	return 0;
 }

@@ -43,7 +43,8 @@ struct ref_doc {
 
 void ref_json_decode(const uint8_t *buf, size_t len, struct ref_doc *doc);
 
-enum ref_body { REF_PUT, REF_PATCH };
+/* REF_PATCH_CONFIG: a PATCH against a checked configuration, no body */
+enum ref_body { REF_PUT, REF_PATCH, REF_PATCH_CONFIG };
 
 /* Classes of an answer; the parser's message is sorted into one of them. */
 enum ref_class {
@@ -65,7 +66,11 @@ struct ref_result {
 void ref_eval(enum ref_body body, const struct ref_doc *doc,
 	      struct ref_result *res);
 
-/* Check values against the body's rules alone (as hotplug_config__check). */
+/*
+ * Check values, in the table's field order, against the body's rules
+ * alone (as hotplug_config__check() and __check_patch() do): NULL or the
+ * first broken rule's text.
+ */
 const char *ref_rules_check(enum ref_body body, const uint64_t *val);
 
 /* Is @msg the text of one of the rules (of either body)? */

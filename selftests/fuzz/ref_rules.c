@@ -16,6 +16,7 @@ enum op {
 	MAX,		/* name <= n */
 	POW2,		/* name is a power of two */
 	GE,		/* name >= other */
+	LE,		/* name <= other */
 	MULT,		/* name is a multiple of other */
 };
 
@@ -51,6 +52,14 @@ static const struct row {
 	{ REF_PATCH, FIELD_REQ, "requested_size_mib", 0, NULL, NULL },
 	{ REF_PATCH, MAX, "requested_size_mib", 1048576, NULL,
 	  "Invalid requested_size_mib: must be 0..=1048576" },
+
+	{ REF_PATCH_CONFIG, FIELD_REQ, "requested_size_mib", 0, NULL, NULL },
+	{ REF_PATCH_CONFIG, FIELD_REQ, "block_size_mib", 0, NULL, NULL },
+	{ REF_PATCH_CONFIG, FIELD_REQ, "total_size_mib", 0, NULL, NULL },
+	{ REF_PATCH_CONFIG, MULT, "requested_size_mib", 0, "block_size_mib",
+	  "Invalid requested_size_mib: must be a multiple of block_size_mib" },
+	{ REF_PATCH_CONFIG, LE, "requested_size_mib", 0, "total_size_mib",
+	  "Invalid requested_size_mib: must be <= total_size_mib" },
 };
 
 #define NROWS	(sizeof(table) / sizeof(table[0]))
@@ -117,6 +126,9 @@ const char *ref_rules_check(enum ref_body body, const uint64_t *val)
 			break;
 		case GE:
 			ok = a >= b;
+			break;
+		case LE:
+			ok = a <= b;
 			break;
 		case MULT:
 			ok = b && a % b == 0;
