@@ -4,12 +4,15 @@
  *
  * The planner's one idea: a guest PLUG request must never wait for a
  * memslot, and the guest should hear of a growth before any memslot is
- * installed.  So one spare slot past the usable region stays attached;
- * a PATCH that grows the request first tells the guest of the growth up
- * to the spare, then in steps that double the usable region, each one's
- * slots attached in one SLOTS_APPLY batch while the guest plugs the last
- * step's.  Shrinking is the guest's move: the VMM reports slots it has
- * emptied and they are detached in batches.
+ * installed.  So spare slots past the usable region stay attached (at
+ * least one; --ahead sets how much memory they cover; the VMM backs them
+ * with throw-away memory until a request reaches them); a PATCH that
+ * grows the request first tells the guest of the growth up to the spares,
+ * then in steps that double the usable region, each one's slots attached
+ * in one SLOTS_APPLY batch while the guest plugs the last step's.  A
+ * growth within the spares costs no memslot change at all.  Shrinking is
+ * the guest's move: the VMM reports slots it has emptied and those past
+ * the spares are detached in batches.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,12 +24,6 @@
 #include "memplugd.h"
 
 #define MIB(x)	((uint64_t)(x) << 20)
-/*
- * Slots kept attached beyond the usable region (PROT_NONE in the VMM until
- * a request reaches them), so that the guest hears of a growth before any
- * memslot is installed (see hotplug__patch).
- */
-#define SPARE_SLOTS	1
 
 uint64_t mpd_now_ns(void)
 {
@@ -48,9 +45,12 @@ static int fail(struct mpd_reply *r, int err, const char *msg)
 }
 
 /* Takes a PUT config; checks it fits the region the VMM registered. */
-int hotplug__configure(struct mpd_vm *vm, const struct hotplug_config *cfg)
+int hotplug__configure(struct mpd *d, struct mpd_vm *vm,
+		       const struct hotplug_config *cfg)
 {
 	uint64_t nr = cfg->total_size_mib / cfg->slot_size_mib;
+	uint64_t spares = (d->ahead_mib + cfg->slot_size_mib - 1) /
+			  cfg->slot_size_mib;
 	uint8_t *attached, *empty;
 
 	if (MIB(cfg->total_size_mib) > vm->reg.region_size ||
@@ -68,6 +68,8 @@ int hotplug__configure(struct mpd_vm *vm, const struct hotplug_config *cfg)
 	vm->attached = attached;
 	vm->empty = empty;
 	vm->nr_slots = nr;
+	/* at least one: the guest hears of any growth before a memslot change */
+	vm->spare_slots = spares < 1 ? 1 : spares > nr ? nr : spares;
 	vm->cfg = *cfg;
 	vm->configured = true;
 	return 0;
@@ -119,7 +121,7 @@ static void hotplug__put(struct mpd *d, struct mpd_vm *vm,
 	m.config = cfg;
 	if (vmm__call(d, vm, &m, r))
 		return;
-	err = hotplug__configure(vm, &cfg);
+	err = hotplug__configure(d, vm, &cfg);
 	if (err) {
 		fail(r, err, "out of memory");
 		return;
@@ -220,14 +222,14 @@ out:
 }
 
 /*
- * Keep SPARE_SLOTS slots attached past the current request, after the
+ * Keep vm->spare_slots slots attached past the current request, after the
  * guest has heard of it (off its critical path), and detach spares a
  * shrunk request left behind: the guest never had those, so they can go
  * at once.  A failure only costs speed.
  */
 static void spare_fit(struct mpd *d, struct mpd_vm *vm)
 {
-	uint32_t want = slots_for(vm, vm->requested_mib) + SPARE_SLOTS;
+	uint32_t want = slots_for(vm, vm->requested_mib) + vm->spare_slots;
 	uint32_t i, *list = NULL;
 	struct mpd_reply r = { 0 };
 	int n;
@@ -293,7 +295,7 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 	 * each in the test VM, a batch of 32 took 6-70 ms); a guest plugs a
 	 * 128 MiB block in about 15 ms, so it never waits for them.
 	 */
-	first = (uint64_t)(slots_for(vm, old) + SPARE_SLOTS) * vm->cfg.slot_size_mib;
+	first = (uint64_t)(slots_for(vm, old) + vm->spare_slots) * vm->cfg.slot_size_mib;
 	step = first;
 	if (vm->mode != MEMPLUG_MODE_MODULE || patch.requested_size_mib < first)
 		step = patch.requested_size_mib;
@@ -469,7 +471,7 @@ void hotplug__flush_empty(struct mpd *d, struct mpd_vm *vm)
 		vm->empty[i] = 0;
 		if (!vm->attached[i] || i < usable)
 			continue;
-		if (i < usable + SPARE_SLOTS)
+		if (i < usable + vm->spare_slots)
 			vm->attached[i] = MPD_SLOT_SPARE;	/* kept */
 		else
 			list[n++] = i;

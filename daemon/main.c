@@ -22,18 +22,23 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memplugd [-s SOCKET] [-g GROUP] [--no-module]\n"
+		"usage: memplugd [-s SOCKET] [-g GROUP] [--ahead MIB|all] [--no-module]\n"
 		"       memplugd --validate put|patch JSON\n"
 		"\n"
 		"  -s, --socket PATH   where VMMs register and memplugctl falls back\n"
 		"                      to when memplug.ko is absent (default %s)\n"
 		"  -g, --group NAME    the socket's group (mode 0660): its members\n"
 		"                      may GET; only root may change (default %s)\n"
+		"      --ahead MIB     keep slots attached for this much memory past\n"
+		"                      each VM's request ('all': its whole region), so\n"
+		"                      that a growth within it changes no memslot\n"
+		"                      (default %d: one slot of the default size)\n"
 		"      --no-module     do not use memplug.ko: VMMs change their own\n"
 		"                      memslots (the fallback, also for benchmarks)\n"
 		"      --validate K J  check a PUT or PATCH body offline and print it\n"
 		"                      with defaults filled in, or the error\n",
-		MEMPLUG_DEFAULT_SOCKET, MEMPLUG_DEFAULT_GROUP);
+		MEMPLUG_DEFAULT_SOCKET, MEMPLUG_DEFAULT_GROUP,
+		(int)HOTPLUG_DEFAULT_SLOT_MIB);
 }
 
 /* memplugd --validate put|patch JSON: like 'nginx -t' for a body. */
@@ -66,6 +71,20 @@ static int validate(const char *kind, const char *json)
 bad:
 	fprintf(stderr, "Error: %s.\n", err);
 	return 1;
+}
+
+static int parse_ahead(const char *s, uint64_t *mib)
+{
+	char *end;
+
+	if (!strcmp(s, "all")) {
+		*mib = HOTPLUG_MAX_MIB;	/* clamped to each VM's region */
+		return 0;
+	}
+	errno = 0;
+	*mib = strtoull(s, &end, 10);
+	return errno || end == s || *end || *s == '-' || *mib > HOTPLUG_MAX_MIB ?
+	       -1 : 0;
 }
 
 static int epoll_add(struct mpd *d, int fd)
@@ -180,6 +199,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "ahead", required_argument, NULL, 'a' },
 		{ "no-module", no_argument, NULL, 'n' },
 		{ "validate", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -188,6 +208,7 @@ int main(int argc, char **argv)
 	static struct mpd d = {
 		.sock_path = MEMPLUG_DEFAULT_SOCKET,
 		.sock_group = MEMPLUG_DEFAULT_GROUP,
+		.ahead_mib = HOTPLUG_DEFAULT_SLOT_MIB,
 		.use_module = true,
 		.next_local_id = 1,
 		.listen_fd = -1,
@@ -202,6 +223,13 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			d.sock_group = optarg;
+			break;
+		case 'a':
+			if (parse_ahead(optarg, &d.ahead_mib)) {
+				fprintf(stderr, "Error: --ahead takes MiB (0..%llu) or 'all', not '%s'.\n",
+					HOTPLUG_MAX_MIB, optarg);
+				return 2;
+			}
 			break;
 		case 'n':
 			d.use_module = false;

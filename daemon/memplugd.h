@@ -45,6 +45,7 @@ struct mpd_vm {
 	uint64_t target_mib;		/* what the last PATCH asked for */
 	uint64_t event_ns;		/* when the VMM made the last change */
 	uint32_t nr_slots;		/* region slots of cfg.slot_size_mib */
+	uint32_t spare_slots;		/* kept attached past the request */
 	uint8_t *attached;		/* which of them memplug.ko holds: */
 #define MPD_SLOT_ATTACHED	1
 #define MPD_SLOT_SPARE		2	/* and never in a usable region */
@@ -62,6 +63,7 @@ struct mpd {
 	const char *sock_path;
 	const char *sock_group;		/* may connect (0660 root:group) */
 	bool use_module;		/* false: --no-module, or not loaded */
+	uint64_t ahead_mib;		/* spare slots cover this much (--ahead) */
 	int listen_fd;
 	int epoll_fd;
 	int signal_fd;
@@ -122,7 +124,8 @@ void hotplug__state(struct mpd *d, struct mpd_vm *vm,
 		    const struct memplug_vmm_state *st);
 void hotplug__slots_empty(struct mpd_vm *vm, const struct memplug_vmm_slots *s);
 void hotplug__flush_empty(struct mpd *d, struct mpd_vm *vm);
-int hotplug__configure(struct mpd_vm *vm, const struct hotplug_config *cfg);
+int hotplug__configure(struct mpd *d, struct mpd_vm *vm,
+		       const struct hotplug_config *cfg);
 
 /* relay.c: memplug.ko (attach, slots, relayed requests, events). */
 int relay__open(struct mpd *d);

@@ -196,7 +196,7 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	vm->state.requested_size_mib = reg->requested_size_mib;
 	vm->requested_mib = vm->target_mib = reg->requested_size_mib;
 	if ((reg->flags & MEMPLUG_VMM_F_CONFIGURED) &&
-	    hotplug__configure(vm, &reg->config)) {
+	    hotplug__configure(d, vm, &reg->config)) {
 		mpd_log(LOG_WARNING, "refused VMM '%s': its configuration does not fit its region",
 			vm->reg.name);
 		vm->used = false;
