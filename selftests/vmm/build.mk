@@ -3,10 +3,16 @@
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 
 VM_TESTS += $(B)/selftests/vmm/virtio_mem_test $(B)/selftests/vmm/guest_access_test \
+	$(B)/selftests/vmm/virtio_mem_fuzz \
 	$(B)/selftests/vmm/seccomp_test $(B)/selftests/vmm/vmm_daemon_test \
 	selftests/vmm/vmm_boot.sh selftests/vmm/vmm_hotplug.sh
 
 $(B)/selftests/vmm/virtio_mem_test: selftests/vmm/virtio_mem_test.c $(VMM_LIB_SRCS) \
+		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
+
+$(B)/selftests/vmm/virtio_mem_fuzz: selftests/vmm/virtio_mem_fuzz.c $(VMM_LIB_SRCS) \
 		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
