@@ -15,10 +15,15 @@
 KVER = $(eval KVER := $$(shell scripts/kver))$(KVER)
 KDIR = /lib/modules/$(KVER)/build
 B := build
+# SANITIZE=1: the userspace programs and tests with ASan and UBSan, in build-san/
+ifeq ($(SANITIZE),1)
+B := build-san
+SANITIZE_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
 
 CC := gcc
 CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -std=gnu11 \
-	-D_GNU_SOURCE -Iuapi -Iinclude -I$(B)/ksft
+	-D_GNU_SOURCE -Iuapi -Iinclude -I$(B)/ksft $(SANITIZE_CFLAGS)
 LIBNL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 LIBNL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 JSON_CFLAGS = $(shell pkg-config --cflags json-c 2>/dev/null)
