@@ -69,18 +69,35 @@ static void mismatch(const char *what, const char *fmt, ...)
 	abort();
 }
 
+/*
+ * String compares by hand: libFuzzer hooks the libc ones and would take
+ * the messages compared here for words worth inserting into inputs.
+ */
+static bool starts(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return false;
+	return true;
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return starts(a, b) && !a[strlen(b)];
+}
+
 /* The class of a refusal's message, or -1 for one of no known shape. */
 static int classify(const char *msg)
 {
 	if (ref_is_rule_text(msg))
 		return RC_RANGE;
-	if (!strncmp(msg, "unknown field `", 15))
+	if (starts(msg, "unknown field `"))
 		return RC_UNKNOWN;
-	if (!strncmp(msg, "duplicate field `", 17))
+	if (starts(msg, "duplicate field `"))
 		return RC_DUPLICATE;
-	if (!strncmp(msg, "missing field `", 15))
+	if (starts(msg, "missing field `"))
 		return RC_MISSING;
-	if (!strncmp(msg, "Invalid ", 8))
+	if (starts(msg, "Invalid "))
 		return RC_INVALID;
 	return -1;
 }
@@ -111,25 +128,29 @@ static void check_refusal(const char *what, const struct ref_result *want,
 		snprintf(exact, sizeof(exact), "duplicate field `%s`", want->name);
 	else if (c == RC_MISSING)
 		snprintf(exact, sizeof(exact), "missing field `%s`", want->name);
-	if (exact[0] && strcmp(err, exact))
+	if (exact[0] && !streq(err, exact))
 		mismatch(what, "refused with \"%s\", the model says \"%s\"", err,
 			 exact);
 }
 
 /*
  * The same call with a message buffer too short, and with none: the same
- * answer, a truncated and terminated message, no write outside.
+ * answer, a truncated and terminated message, no write outside.  Only for
+ * one input length in four: the path is the one the full call took, and
+ * three more parses of every input would cost a third of the runs.
  */
 static void check_errlen(const char *what, int ret, const char *err,
 			 int (*call)(char *err, size_t errlen))
 {
 	char small[SHORT_ERR];
 
+	if (cur_len % 4)
+		return;
+
 	if (call(small, SHORT_ERR) != ret)
 		mismatch(what, "another answer with a %d-byte message buffer",
 			 SHORT_ERR);
-	if (ret && (!memchr(small, 0, SHORT_ERR) ||
-		    strncmp(small, err, SHORT_ERR - 1)))
+	if (ret && (!memchr(small, 0, SHORT_ERR) || !starts(err, small)))
 		mismatch(what, "the short message is not the long one's start");
 	if (call(NULL, 0) != ret)
 		mismatch(what, "another answer without a message buffer");
@@ -182,7 +203,9 @@ static void check_put(const struct ref_doc *doc)
 				 (unsigned long long)want.val[2]);
 	} else {
 		check_refusal(what, &want, err);
-		if (memcmp(&put_out, &put_poison, sizeof(put_out)))
+		if (put_out.total_size_mib != put_poison.total_size_mib ||
+		    put_out.block_size_mib != put_poison.block_size_mib ||
+		    put_out.slot_size_mib != put_poison.slot_size_mib)
 			mismatch(what, "a refused body changed the output");
 	}
 	check_errlen(what, ret, err, call_put);
@@ -210,7 +233,7 @@ static void check_patch(const struct ref_doc *doc)
 				 (unsigned long long)want.val[0]);
 	} else {
 		check_refusal(what, &want, err);
-		if (memcmp(&patch_out, &patch_poison, sizeof(patch_out)))
+		if (patch_out.requested_size_mib != patch_poison.requested_size_mib)
 			mismatch(what, "a refused body changed the output");
 	}
 	check_errlen(what, ret, err, call_patch);
@@ -237,7 +260,7 @@ static void check_config(void)
 	c.slot_size_mib = v[2];
 	want = ref_rules_check(REF_PUT, v);
 	ret = hotplug_config__check(&c, err, sizeof(err));
-	if (!ret != !want || (want && strcmp(err, want)))
+	if (!ret != !want || (want && !streq(err, want)))
 		mismatch("config_check", "%llu %llu %llu: \"%s\", the model \"%s\"",
 			 (unsigned long long)v[0], (unsigned long long)v[1],
 			 (unsigned long long)v[2], ret ? err : "ok",
@@ -286,7 +309,7 @@ static void check_patch_config(void)
 	pv[2] = c.total_size_mib;
 	want = ref_rules_check(REF_PATCH_CONFIG, pv);
 	ret = hotplug_config__check_patch(&c, &p, err, sizeof(err));
-	if (!ret != !want || (want && strcmp(err, want)))
+	if (!ret != !want || (want && !streq(err, want)))
 		mismatch("check_patch", "%llu against %llu %llu %llu: \"%s\", the model \"%s\"",
 			 (unsigned long long)pv[0], (unsigned long long)cv[0],
 			 (unsigned long long)cv[1], (unsigned long long)cv[2],
