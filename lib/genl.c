@@ -114,10 +114,20 @@ static int genl_req__valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/* With an unsolicited handler, sequence numbers are checked in _valid. */
-static int genl_req__any_seq(struct nl_msg *msg, void *arg)
+/*
+ * With an unsolicited handler, sequence numbers are checked in _valid.
+ * Without, anything but the answer to this request (a late answer to an
+ * earlier one that timed out) is skipped.  libnl's own check cannot do
+ * this: it advances its expected number only on an ACK or DONE, which a
+ * request without NLM_F_ACK never gets.
+ */
+static int genl_req__seq(struct nl_msg *msg, void *arg)
 {
-	return NL_OK;
+	struct genl_req *r = arg;
+
+	if (r->c->unsolicited || nlmsg_hdr(msg)->nlmsg_seq == r->seq)
+		return NL_OK;
+	return NL_SKIP;
 }
 
 static int genl_req__finish(struct nl_msg *msg, void *arg)
@@ -176,9 +186,9 @@ int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,
 	c->bad_attr_off = -1;
 	/*
 	 * A command that always replies needs no ACK after the reply (errors
-	 * come back either way).  Careful: libnl advances its expected
-	 * sequence number only on ACK/DONE, so such requests must not be
-	 * mixed with default sequence checks (memplug_nl uses NLM_F_ACK).
+	 * come back either way).  Careful: libnl adds NLM_F_ACK when sending
+	 * unless auto-ACK is off on the socket (nl_socket_disable_auto_ack),
+	 * and that ACK would end the request before its reply.
 	 */
 	r.reply_ends = !(nlmsg_hdr(msg)->nlmsg_flags & (NLM_F_ACK | NLM_F_DUMP));
 	nlcb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -196,9 +206,7 @@ int genl_conn__request(struct genl_conn *c, struct nl_msg *msg,
 	nl_cb_err(nlcb, NL_CB_CUSTOM, genl_req__error, &r);
 	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, genl_req__valid, &r);
 	nl_cb_set(nlcb, NL_CB_FINISH, NL_CB_CUSTOM, genl_req__finish, &r);
-	if (c->unsolicited)
-		nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM,
-			  genl_req__any_seq, NULL);
+	nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, genl_req__seq, &r);
 	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, genl_req__finish, &r);
 	while (!r.done && !r.err) {
 		err = nl_recvmsgs_report(c->sk, nlcb);

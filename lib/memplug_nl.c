@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 
@@ -323,37 +325,68 @@ int memplug_nl__vm_dump(struct genl_conn *c,
 }
 
 struct memplug_nl_body {
+	struct genl_conn *c;
 	char *buf;
 	size_t len;
 };
 
+/* The answer: the owner's body, or its errno and text (into c->extack). */
 static int memplug_nl__relay_reply(struct nlmsghdr *nlh, void *arg)
 {
 	struct nlattr *tb[MEMPLUG_A_MAX + 1];
 	struct memplug_nl_body *b = arg;
+	uint32_t e;
 
 	if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX, NULL) < 0)
 		return -EPROTO;
-	if (tb[MEMPLUG_A_HOTPLUG_BODY])
+	e = tb[MEMPLUG_A_ERRNO] ? nla_get_u32(tb[MEMPLUG_A_ERRNO]) : 0;
+	if (e) {
+		if (tb[MEMPLUG_A_ERROR_TEXT])
+			snprintf(b->c->extack, sizeof(b->c->extack), "%s",
+				 (char *)nla_data(tb[MEMPLUG_A_ERROR_TEXT]));
+		return e < 4096 ? -(int)e : -EPROTO;
+	}
+	if (tb[MEMPLUG_A_HOTPLUG_BODY] && b->len)
 		snprintf(b->buf, b->len, "%s",
 			 (char *)nla_data(tb[MEMPLUG_A_HOTPLUG_BODY]));
 	return 0;
 }
 
+/*
+ * Without NLM_F_ACK: the module answers a relayed request later, with a
+ * message carrying our sequence number, and a rejection at once with an
+ * error; either ends the request.  The module answers within its relay
+ * timeout; should that answer be lost, the socket's timeout ends it.
+ */
 int memplug_nl__relay(struct genl_conn *c, uint8_t cmd, uint32_t vm_id,
 		      const char *body, char *out, size_t outlen)
 {
-	struct nl_msg *msg = genl_conn__msg(c, cmd, 0);
-	struct memplug_nl_body b = { .buf = out, .len = outlen };
+	struct memplug_nl_body b = { .c = c, .buf = out, .len = outlen };
+	struct timeval tmo = { .tv_sec = 2 * MEMPLUG_RELAY_TIMEOUT_MS / 1000 };
+	struct timeval old;
+	socklen_t olen = sizeof(old);
+	struct nl_msg *msg = nlmsg_alloc();
+	int fd, err;
 
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_u32(msg, MEMPLUG_A_VM_ID, vm_id) ||
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c->family, 0, 0, cmd,
+			 c->version) ||
+	    nla_put_u32(msg, MEMPLUG_A_VM_ID, vm_id) ||
 	    (body && nla_put_string(msg, MEMPLUG_A_HOTPLUG_BODY, body))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	if (outlen)
 		out[0] = '\0';
-	return genl_conn__request(c, msg, memplug_nl__relay_reply, &b);
+	fd = nl_socket_get_fd(c->sk);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old, &olen))
+		memset(&old, 0, sizeof(old));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	/* libnl would add NLM_F_ACK, and the ACK would end the request. */
+	nl_socket_disable_auto_ack(c->sk);
+	err = genl_conn__request(c, msg, memplug_nl__relay_reply, &b);
+	nl_socket_enable_auto_ack(c->sk);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old, sizeof(old));
+	return err;
 }

@@ -92,6 +92,8 @@ int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_hotplug_reply_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_hotplug_event_doit(struct sk_buff *skb, struct genl_info *info);
 void memplug_relay_owner_gone(u32 portid);
+int memplug_relay_init(void);
+void memplug_relay_exit(void);
 
 /* main.c */
 void memplug_nl_hotplug_event(struct memplug_vm *vm, u64 requested,

@@ -69,7 +69,7 @@ static const struct nla_policy memplug_reply_policy[MEMPLUG_A_ERROR_TEXT + 1] = 
 	[MEMPLUG_A_HOTPLUG_BODY] = { .type = NLA_NUL_STRING,
 				     .len = MEMPLUG_HOTPLUG_BODY_MAX - 1 },
 	[MEMPLUG_A_COOKIE]	 = { .type = NLA_U64 },
-	[MEMPLUG_A_ERRNO]	 = NLA_POLICY_MAX(NLA_U32, 4095),
+	[MEMPLUG_A_ERRNO]	 = { .type = NLA_U32 },
 	[MEMPLUG_A_ERROR_TEXT]	 = { .type = NLA_NUL_STRING, .len = 255 },
 };
 
@@ -88,9 +88,9 @@ static const struct nla_policy memplug_apply_policy[MEMPLUG_A_SLOT + 1] = {
 };
 
 /*
- * parallel_ops: no genl_mutex around the handlers.  The hotplug relay
- * (relay.c) makes a request wait for the owner's reply, and the reply is
- * itself a request: with the global genl lock held they would deadlock.
+ * parallel_ops: no genl_mutex around the handlers; they serialize on
+ * their own locks, and none of them waits for userspace (the relay in
+ * relay.c answers its callers later).
  */
 static const struct genl_ops memplug_ops[] = {
 	{
@@ -338,17 +338,24 @@ static int __init memplug_init(void)
 {
 	int err;
 
+	err = memplug_relay_init();
+	if (err)
+		return err;
 	/* ORDER: the notifier first, so that no owner can close unseen. */
 	err = netlink_register_notifier(&memplug_netlink_nb);
 	if (err)
-		return err;
+		goto err_relay;
 	err = genl_register_family(&memplug_family);
-	if (err) {
-		netlink_unregister_notifier(&memplug_netlink_nb);
-		return err;
-	}
+	if (err)
+		goto err_notifier;
 	WRITE_ONCE(memplug_events_on, true);
 	return 0;
+
+err_notifier:
+	netlink_unregister_notifier(&memplug_netlink_nb);
+err_relay:
+	memplug_relay_exit();
+	return err;
 }
 
 static void __exit memplug_exit(void)
@@ -357,6 +364,7 @@ static void __exit memplug_exit(void)
 	/* Waits for handlers in flight; afterwards nobody can attach. */
 	genl_unregister_family(&memplug_family);
 	netlink_unregister_notifier(&memplug_netlink_nb);
+	memplug_relay_exit();
 	memplug_vm_detach_all();
 }
 

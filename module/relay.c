@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The hotplug relay: a HOTPLUG_PUT, _PATCH, _GET or VM_START from any
- * netlink caller (memplugctl) is sent to the daemon that owns the VM and
- * the caller's request sleeps, bounded and killable, until the daemon's
- * HOTPLUG_REPLY with the same cookie completes it.  The family has
- * parallel_ops, so a sleeping relay holds no lock another request needs.
+ * netlink caller (memplugctl) is forwarded to the daemon that owns the VM,
+ * and the doit returns at once.  The daemon's HOTPLUG_REPLY, matched by a
+ * random cookie and by the owner's socket, is answered to the caller later
+ * by unicast, with the caller's port id and sequence number, as the reply
+ * to its request.  No handler ever waits for userspace: a stopped daemon
+ * holds nothing but its pending requests, which time out on a workqueue.
  *
- * Exactly once: a request is completed by the owner's reply, by the owner
- * going away, or by its own timeout, whichever comes first under
- * memplug_relay_lock; the later ones find nothing to complete.
+ * Exactly once: a request is completed by the owner's reply, by its
+ * timeout, or by the owner or the caller going away, whichever takes it
+ * off memplug_relay_pending first; the others find it gone.  The list and
+ * the timeout work each hold a reference.
  *
  * HOTPLUG_GET is the exception (Firecracker #6007: a GET must not queue
  * behind an unplug, and the daemon's one thread may be busy with a batch):
@@ -18,64 +21,131 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/completion.h>
 #include <linux/list.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <net/sock.h>
 #include "internal.h"
 
-#define MEMPLUG_RELAY_TIMEOUT	(5 * HZ)
-#define MEMPLUG_RELAY_MSGS	16
-#define MEMPLUG_RELAY_MSG_LEN	160
+#define MEMPLUG_RELAY_TIMEOUT	msecs_to_jiffies(MEMPLUG_RELAY_TIMEOUT_MS)
+/* All requests in flight, whatever the VM: bounds the module's memory. */
+#define MEMPLUG_RELAY_MAX	256
 
 struct memplug_relay_req {
-	struct list_head node;
+	struct list_head node;		/* on the pending list, else empty */
+	struct delayed_work timeout;
+	refcount_t ref;
 	u64 cookie;
+	u32 vm_id;
+	u8 cmd;
+	struct sock *owner_sk;		/* held; only it may answer */
 	u32 owner_portid;
-	struct completion done;
-	int err;			/* negative errno from the daemon */
-	char *body;			/* the daemon's JSON or error text */
+	struct sock *caller_sk;		/* held; the answer goes to it */
+	u32 caller_portid;
+	u32 caller_seq;
 };
 
 static LIST_HEAD(memplug_relay_pending);
 static DEFINE_SPINLOCK(memplug_relay_lock);
-static u64 memplug_relay_next_cookie;
+static unsigned int memplug_relay_nr;		/* under memplug_relay_lock */
+static struct workqueue_struct *memplug_relay_wq;
 
-/*
- * 6.1 has no NL_SET_ERR_MSG_FMT: extack keeps a pointer that netlink_ack()
- * reads after the handler returned.  The daemon's message is copied into a
- * ring of static buffers that live as long as the module; the last byte of
- * each stays NUL, so even a reuse racing with a reader cannot run off it.
- */
-static char memplug_relay_msgs[MEMPLUG_RELAY_MSGS][MEMPLUG_RELAY_MSG_LEN];
-static atomic_t memplug_relay_msg_idx = ATOMIC_INIT(0);
-
-static void memplug_relay_set_msg(struct netlink_ext_ack *extack,
-				  const char *text)
+static void memplug_relay_put(struct memplug_relay_req *req)
 {
-	unsigned int i = atomic_inc_return(&memplug_relay_msg_idx) %
-			 MEMPLUG_RELAY_MSGS;
-	char *buf = memplug_relay_msgs[i];
-
-	if (!extack || !text || !*text)
+	if (!refcount_dec_and_test(&req->ref))
 		return;
-	strscpy(buf, text, MEMPLUG_RELAY_MSG_LEN - 1);
-	extack->_msg = buf;
+	sock_put(req->owner_sk);
+	sock_put(req->caller_sk);
+	kfree(req);
 }
 
-static int memplug_relay_send(struct memplug_relay_req *req, u8 cmd, u32 vm_id,
-			      const struct nlattr *body)
+/* Takes @req off the pending list; false if someone else did first. */
+static bool memplug_relay_take(struct memplug_relay_req *req)
+{
+	bool taken;
+
+	spin_lock(&memplug_relay_lock);
+	taken = !list_empty(&req->node);
+	if (taken) {
+		list_del_init(&req->node);
+		memplug_relay_nr--;
+	}
+	spin_unlock(&memplug_relay_lock);
+	return taken;
+}
+
+/*
+ * The answer to the caller, as the reply to its request: the owner's body
+ * (@err 0), or @err with @text in MEMPLUG_A_ERROR_TEXT.  Best effort: a
+ * caller that is gone or does not read gets nothing.
+ */
+static void memplug_relay_answer(struct memplug_relay_req *req, int err,
+				 const char *text, const char *body)
+{
+	const char *s = err ? text : body;
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (sock_flag(req->caller_sk, SOCK_DEAD))
+		return;
+	skb = genlmsg_new(nla_total_size(sizeof(u32)) * 2 +
+			  nla_total_size(strlen(s) + 1), GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, req->caller_portid, req->caller_seq,
+			  &memplug_family, 0, req->cmd);
+	if (!hdr || nla_put_u32(skb, MEMPLUG_A_VM_ID, req->vm_id) ||
+	    (err && nla_put_u32(skb, MEMPLUG_A_ERRNO, -err)) ||
+	    nla_put_string(skb, err ? MEMPLUG_A_ERROR_TEXT :
+				      MEMPLUG_A_HOTPLUG_BODY, s)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_unicast(&init_net, skb, req->caller_portid);
+}
+
+/* After memplug_relay_take(): drop the timeout's and the list's refs. */
+static void memplug_relay_done(struct memplug_relay_req *req)
+{
+	if (cancel_delayed_work(&req->timeout))
+		memplug_relay_put(req);
+	memplug_relay_put(req);
+}
+
+static void memplug_relay_timeout(struct work_struct *work)
+{
+	struct memplug_relay_req *req =
+		container_of(to_delayed_work(work), struct memplug_relay_req,
+			     timeout);
+
+	if (memplug_relay_take(req)) {
+		memplug_relay_answer(req, -ETIMEDOUT,
+				     "memplug: the daemon that owns this VM did not answer in time",
+				     NULL);
+		memplug_relay_put(req);
+	}
+	memplug_relay_put(req);
+}
+
+/* The request as the owner gets it: cmd, VM, cookie, deadline, body. */
+static struct sk_buff *memplug_relay_msg(struct memplug_relay_req *req,
+					 const struct nlattr *body)
 {
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE + (body ? nla_len(body) : 0),
+	skb = genlmsg_new(nla_total_size(sizeof(u32)) +
+			  2 * nla_total_size_64bit(sizeof(u64)) +
+			  (body ? nla_total_size(nla_len(body)) : 0),
 			  GFP_KERNEL);
 	if (!skb)
-		return -ENOMEM;
-	hdr = genlmsg_put(skb, 0, 0, &memplug_family, 0, cmd);
+		return NULL;
+	hdr = genlmsg_put(skb, 0, 0, &memplug_family, 0, req->cmd);
 	if (!hdr ||
-	    nla_put_u32(skb, MEMPLUG_A_VM_ID, vm_id) ||
+	    nla_put_u32(skb, MEMPLUG_A_VM_ID, req->vm_id) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_COOKIE, req->cookie,
 			      MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_DEADLINE_NS,
@@ -85,29 +155,10 @@ static int memplug_relay_send(struct memplug_relay_req *req, u8 cmd, u32 vm_id,
 	    (body && nla_put(skb, MEMPLUG_A_HOTPLUG_BODY, nla_len(body),
 			     nla_data(body)))) {
 		nlmsg_free(skb);
-		return -EMSGSIZE;
+		return NULL;
 	}
 	genlmsg_end(skb, hdr);
-	return genlmsg_unicast(&init_net, skb, req->owner_portid);
-}
-
-static int memplug_relay_answer(struct genl_info *info, u8 cmd, u32 vm_id,
-				const char *body)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE + strlen(body), GFP_KERNEL);
-	if (!skb)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(skb, info, &memplug_family, 0, cmd);
-	if (!hdr || nla_put_u32(skb, MEMPLUG_A_VM_ID, vm_id) ||
-	    nla_put_string(skb, MEMPLUG_A_HOTPLUG_BODY, body)) {
-		nlmsg_free(skb);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return genlmsg_reply(skb, info);
+	return skb;
 }
 
 /*
@@ -162,15 +213,53 @@ static int memplug_relay_get_cached(struct memplug_vm *vm,
 	return 1;
 }
 
+/*
+ * Queues @req unless the VM or the caller has too many requests in flight
+ * (an unprivileged GET loop must not flood the owner's socket).
+ */
+static int memplug_relay_queue(struct memplug_relay_req *req,
+			       struct netlink_ext_ack *extack)
+{
+	struct memplug_relay_req *r;
+	unsigned int per_vm = 0, per_caller = 0;
+	int err = 0;
+
+	spin_lock(&memplug_relay_lock);
+	list_for_each_entry(r, &memplug_relay_pending, node) {
+		per_vm += r->vm_id == req->vm_id;
+		per_caller += r->caller_sk == req->caller_sk;
+	}
+	if (per_vm >= MEMPLUG_RELAY_VM_MAX) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "too many hotplug requests in flight for this VM");
+		err = -EBUSY;
+	} else if (per_caller >= MEMPLUG_RELAY_CALLER_MAX) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "too many hotplug requests in flight on this socket");
+		err = -EBUSY;
+	} else if (memplug_relay_nr >= MEMPLUG_RELAY_MAX) {
+		NL_SET_ERR_MSG_MOD(extack, "too many hotplug requests in flight");
+		err = -EBUSY;
+	} else {
+		list_add_tail(&req->node, &memplug_relay_pending);
+		memplug_relay_nr++;
+		/* The list's reference, and the timeout's. */
+		refcount_add(2, &req->ref);
+		queue_delayed_work(memplug_relay_wq, &req->timeout,
+				   MEMPLUG_RELAY_TIMEOUT);
+	}
+	spin_unlock(&memplug_relay_lock);
+	return err;
+}
+
 /* One doit for HOTPLUG_PUT, HOTPLUG_PATCH, HOTPLUG_GET and VM_START. */
 int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u8 cmd = info->genlhdr->cmd;
 	struct nlattr *body = info->attrs[MEMPLUG_A_HOTPLUG_BODY];
 	struct memplug_relay_req *req;
+	struct sk_buff *msg;
 	struct memplug_vm *vm;
-	long left;
-	u32 vm_id;
 	int err;
 
 	if ((cmd == MEMPLUG_CMD_HOTPLUG_PUT ||
@@ -187,51 +276,55 @@ int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info)
 			return err;
 		}
 	}
-	vm_id = vm->id;
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req) {
 		memplug_vm_put(vm);
 		return -ENOMEM;
 	}
+	INIT_LIST_HEAD(&req->node);
+	INIT_DELAYED_WORK(&req->timeout, memplug_relay_timeout);
+	refcount_set(&req->ref, 1);	/* this doit's */
+	req->cookie = get_random_u64();
+	req->vm_id = vm->id;
+	req->cmd = cmd;
+	req->owner_sk = vm->owner_sk;
+	sock_hold(req->owner_sk);
 	req->owner_portid = vm->owner_portid;
+	req->caller_sk = NETLINK_CB(skb).sk;
+	sock_hold(req->caller_sk);
+	req->caller_portid = info->snd_portid;
+	req->caller_seq = info->snd_seq;
 	memplug_vm_put(vm);
-	init_completion(&req->done);
 
-	spin_lock(&memplug_relay_lock);
-	req->cookie = ++memplug_relay_next_cookie;
-	list_add_tail(&req->node, &memplug_relay_pending);
-	spin_unlock(&memplug_relay_lock);
-
-	err = memplug_relay_send(req, cmd, vm_id, body);
+	msg = memplug_relay_msg(req, body);
+	if (!msg) {
+		memplug_relay_put(req);
+		return -ENOMEM;
+	}
+	err = memplug_relay_queue(req, info->extack);
 	if (err) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "the daemon that owns this VM is not listening");
-		err = -ECONNREFUSED;
-		goto out;
+		nlmsg_free(msg);
+		memplug_relay_put(req);
+		return err;
 	}
-	left = wait_for_completion_killable_timeout(&req->done,
-						    MEMPLUG_RELAY_TIMEOUT);
-	if (left == 0) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "the daemon that owns this VM did not answer in time");
-		err = -ETIMEDOUT;
-	} else if (left < 0) {
-		err = -EINTR;
+	/* Never blocks: a full owner socket fails the request now. */
+	err = genlmsg_unicast(&init_net, msg, req->owner_portid);
+	if (err && memplug_relay_take(req)) {
+		memplug_relay_done(req);
+		if (err == -EAGAIN) {
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "the daemon that owns this VM is not keeping up; try again");
+			err = -EBUSY;
+		} else {
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "the daemon that owns this VM is not listening");
+			err = -ECONNREFUSED;
+		}
+	} else {
+		/* The answer comes later, as the reply to this request. */
+		err = 0;
 	}
-out:
-	spin_lock(&memplug_relay_lock);
-	list_del(&req->node);
-	spin_unlock(&memplug_relay_lock);
-	/* Completed, or no longer findable: req is ours alone now. */
-	if (!err && req->err) {
-		memplug_relay_set_msg(info->extack, req->body);
-		err = req->err;
-	} else if (!err) {
-		err = memplug_relay_answer(info, cmd, vm_id,
-					   req->body ? req->body : "");
-	}
-	kfree(req->body);
-	kfree(req);
+	memplug_relay_put(req);
 	return err;
 }
 
@@ -241,8 +334,6 @@ int memplug_nl_hotplug_reply_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *text = info->attrs[MEMPLUG_A_ERROR_TEXT];
 	struct nlattr *body = info->attrs[MEMPLUG_A_HOTPLUG_BODY];
 	struct memplug_relay_req *req, *found = NULL;
-	struct nlattr *what;
-	char *copy = NULL;
 	u64 cookie;
 	u32 e;
 
@@ -251,49 +342,106 @@ int memplug_nl_hotplug_reply_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	cookie = nla_get_u64(info->attrs[MEMPLUG_A_COOKIE]);
 	e = nla_get_u32(info->attrs[MEMPLUG_A_ERRNO]);
-	what = e ? text : body;
-	if (what) {
-		copy = nla_strdup(what, GFP_KERNEL);
-		if (!copy)
-			return -ENOMEM;
-	}
 
 	spin_lock(&memplug_relay_lock);
 	list_for_each_entry(req, &memplug_relay_pending, node) {
-		/* Only the owner the request went to may answer it. */
+		/* Only the owner socket the request went to may answer it. */
 		if (req->cookie == cookie &&
-		    req->owner_portid == info->snd_portid &&
-		    !completion_done(&req->done)) {
+		    req->owner_sk == NETLINK_CB(skb).sk) {
 			found = req;
-			req->err = -(int)e;
-			req->body = copy;
-			complete(&req->done);
+			list_del_init(&req->node);
+			memplug_relay_nr--;
 			break;
 		}
 	}
 	spin_unlock(&memplug_relay_lock);
 	if (!found) {
-		kfree(copy);
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_COOKIE],
 				    "no request with this cookie is waiting for you");
 		return -ENOENT;
 	}
+	/*
+	 * Kernel-internal values (ERESTARTSYS and up) must not reach the
+	 * caller, and an error without a word is no answer for a user.
+	 */
+	if (e > MEMPLUG_ERRNO_MAX) {
+		memplug_relay_answer(found, -EPROTO,
+				     "memplug: the daemon that owns this VM answered with an invalid errno",
+				     NULL);
+		memplug_relay_done(found);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_ERRNO],
+				    "errno out of range");
+		return -EINVAL;
+	}
+	if (e)
+		memplug_relay_answer(found, -(int)e,
+				     text ? nla_data(text) :
+				     "memplug: the daemon that owns this VM refused the request",
+				     NULL);
+	else
+		memplug_relay_answer(found, 0, NULL,
+				     body ? nla_data(body) : "");
+	memplug_relay_done(found);
 	return 0;
 }
 
-/* The owner's socket closed: its requests fail now, not at the timeout. */
+/*
+ * A socket with port id @portid is being released.  The port id may
+ * already belong to a new socket: only requests of a dead socket are
+ * affected.  Requests to a dead owner fail now, not at their timeout;
+ * those of a dead caller are dropped.
+ */
 void memplug_relay_owner_gone(u32 portid)
 {
-	struct memplug_relay_req *req;
+	struct memplug_relay_req *req, *tmp;
+	LIST_HEAD(gone);
 
 	spin_lock(&memplug_relay_lock);
-	list_for_each_entry(req, &memplug_relay_pending, node) {
-		if (req->owner_portid == portid && !completion_done(&req->done)) {
-			req->err = -ECONNRESET;
-			complete(&req->done);
+	list_for_each_entry_safe(req, tmp, &memplug_relay_pending, node) {
+		if ((req->owner_portid == portid &&
+		     sock_flag(req->owner_sk, SOCK_DEAD)) ||
+		    (req->caller_portid == portid &&
+		     sock_flag(req->caller_sk, SOCK_DEAD))) {
+			list_move_tail(&req->node, &gone);
+			memplug_relay_nr--;
 		}
 	}
 	spin_unlock(&memplug_relay_lock);
+	list_for_each_entry_safe(req, tmp, &gone, node) {
+		list_del_init(&req->node);
+		memplug_relay_answer(req, -ECONNRESET,
+				     "memplug: the daemon that owns this VM went away",
+				     NULL);
+		memplug_relay_done(req);
+	}
+}
+
+int memplug_relay_init(void)
+{
+	memplug_relay_wq = alloc_workqueue("memplug_relay", 0, 0);
+	return memplug_relay_wq ? 0 : -ENOMEM;
+}
+
+/* After the family is gone: no request can be added any more. */
+void memplug_relay_exit(void)
+{
+	struct memplug_relay_req *req;
+
+	for (;;) {
+		spin_lock(&memplug_relay_lock);
+		req = list_first_entry_or_null(&memplug_relay_pending,
+					       struct memplug_relay_req, node);
+		if (req) {
+			list_del_init(&req->node);
+			memplug_relay_nr--;
+		}
+		spin_unlock(&memplug_relay_lock);
+		if (!req)
+			break;
+		memplug_relay_done(req);
+	}
+	/* Waits for timeouts that were already running. */
+	destroy_workqueue(memplug_relay_wq);
 }
 
 /*

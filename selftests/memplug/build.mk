@@ -2,12 +2,14 @@
 # memplug_rmmod_test unloads and reloads the module: keep it last.
 MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
 	$(B)/selftests/memplug/memplug_owner_test \
+	$(B)/selftests/memplug/memplug_relay_test \
 	$(B)/selftests/memplug/ynl_test.sh \
 	$(B)/selftests/memplug/memplug_rmmod_test
 VM_TESTS += $(MEMPLUG_TESTS)
 
 $(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test \
-$(B)/selftests/memplug/memplug_owner_test: \
+$(B)/selftests/memplug/memplug_owner_test \
+$(B)/selftests/memplug/memplug_relay_test: \
 		$(B)/selftests/memplug/%: selftests/memplug/%.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
 		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h

@@ -127,28 +127,43 @@
  *    MEMPLUG_A_HOTPLUG_BODY: string, the /hotplug/memory JSON body (PUT and
  *                            PATCH; at most MEMPLUG_HOTPLUG_BODY_MAX bytes)
  *
- * The module sends the same command, with MEMPLUG_A_COOKIE and
- * MEMPLUG_A_DEADLINE_NS (when it stops waiting, ktime_get_ns()) added, to
- * the VM's owner and sleeps (killable, at most 5 s) until the owner answers
- * with MEMPLUG_CMD_HOTPLUG_REPLY.  An owner must not start a change it
- * cannot finish by the deadline: the caller would be told it failed.
- * Reply to the caller:
+ * The module forwards the same command, with MEMPLUG_A_COOKIE (random)
+ * and MEMPLUG_A_DEADLINE_NS (when it stops waiting, ktime_get_ns()) added,
+ * to the VM's owner socket, and the request's doit returns at once: no
+ * handler waits for userspace.  Send the request without NLM_F_ACK; its
+ * answer comes later, as a message of the same command with the caller's
+ * sequence number, within MEMPLUG_RELAY_TIMEOUT_MS:
  *
  *    MEMPLUG_A_VM_ID, MEMPLUG_A_HOTPLUG_BODY: the GET object afterwards
  *
- * or the owner's errno with its message as the extack message.  An owner
+ * or, when it failed:
+ *
+ *    MEMPLUG_A_VM_ID, MEMPLUG_A_ERRNO: u32, a positive errno
+ *    MEMPLUG_A_ERROR_TEXT: string, why (the owner's text, or the module's:
+ *                          "memplug: the daemon that owns this VM did not
+ *                          answer in time" (ETIMEDOUT), "... went away"
+ *                          (ECONNRESET), "... answered with an invalid
+ *                          errno" (EPROTO))
+ *
+ * Rejections before forwarding (no such VM, EPERM, EBUSY when the VM has
+ * MEMPLUG_RELAY_VM_MAX or the caller's socket MEMPLUG_RELAY_CALLER_MAX
+ * requests in flight, ECONNREFUSED or EBUSY when the owner's socket is gone
+ * or full) are ordinary netlink errors with an extack message.  An owner
  * that does not answer in time fails the request with ETIMEDOUT; it may
- * still act on it later (the request was delivered).
+ * still act on it later (the request was delivered): an owner must not
+ * start a change it cannot finish by the deadline.
  *
  * HOTPLUG_GET never waits for the owner once the owner has sent a GET
  * body with HOTPLUG_EVENT (below): the module replies at once with that
  * body, in the same reply.  Only a VM without one is relayed (memplugd
  * sends it from the PUT on, so "not configured" comes from the daemon).
  *
- * MEMPLUG_CMD_HOTPLUG_REPLY (CAP_NET_ADMIN, the owner the request went to):
+ * MEMPLUG_CMD_HOTPLUG_REPLY (CAP_NET_ADMIN, the owner socket the request
+ * went to):
  *
  *    MEMPLUG_A_COOKIE: u64
- *    MEMPLUG_A_ERRNO: u32, 0 or a positive errno
+ *    MEMPLUG_A_ERRNO: u32, 0 or a positive errno up to MEMPLUG_ERRNO_MAX
+ *                     (larger: refused with EINVAL, the caller gets EPROTO)
  *    MEMPLUG_A_HOTPLUG_BODY: string (ERRNO 0) or MEMPLUG_A_ERROR_TEXT
  *
  * MEMPLUG_CMD_HOTPLUG_EVENT (CAP_NET_ADMIN, owner only; multicast "events"):
@@ -192,6 +207,12 @@
 #define MEMPLUG_BATCH_MAX		1024
 #define MEMPLUG_VMS_MAX			256
 #define MEMPLUG_HOTPLUG_BODY_MAX	4096
+/* The hotplug relay: how long the owner has, and requests in flight. */
+#define MEMPLUG_RELAY_TIMEOUT_MS	5000
+#define MEMPLUG_RELAY_VM_MAX		8
+#define MEMPLUG_RELAY_CALLER_MAX	4
+/* The largest errno an owner may answer with (EHWPOISON). */
+#define MEMPLUG_ERRNO_MAX		133
 
 enum memplug_cmd {
 	MEMPLUG_CMD_UNSPEC,
