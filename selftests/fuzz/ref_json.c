@@ -169,13 +169,25 @@ static bool string(struct rd *r, struct ref_member *m)
 			return false;
 		r->p++;
 		switch (c) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			break;
-		case 'b': c = 8; break;
-		case 'f': c = 12; break;
-		case 'n': c = 10; break;
-		case 'r': c = 13; break;
-		case 't': c = 9; break;
+		case 'b':
+			c = 8;
+			break;
+		case 'f':
+			c = 12;
+			break;
+		case 'n':
+			c = 10;
+			break;
+		case 'r':
+			c = 13;
+			break;
+		case 't':
+			c = 9;
+			break;
 		case 'u': {
 			int hi = hex4(r), lo;
 
