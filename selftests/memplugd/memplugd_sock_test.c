@@ -535,7 +535,7 @@ static int fuzz_as_stranger(const char *path)
  * stays up and keeps answering a well-behaved client, and the VM that
  * registered properly stays registered.
  */
-TEST_F(mpd, proto_fuzz)
+TEST_F_TIMEOUT(mpd, proto_fuzz, 120)
 {
 	struct memplug_vmm_msg m;
 	int secs = fuzz_secs(), st, checks = 0;

@@ -1,0 +1,10 @@
+# man/: the programs' manual pages, scdoc sources turned into roff.
+MANPAGES := $(patsubst man/%.scd,$(B)/man/%,$(wildcard man/*.scd))
+
+$(MANPAGES): $(B)/man/%: man/%.scd debian/changelog
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(MEMPLUG_VERSION)/' $< | scdoc > $@
+
+man-pages: $(MANPAGES)
+all: man-pages
+.PHONY: man-pages
