@@ -104,7 +104,12 @@ static int set_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
 		       char *err, size_t len)
 {
 	uint64_t size = hc->total_size_mib << 20, slot = hc->slot_size_mib << 20;
+	int ret;
 
+	/* memplugd's CONFIG is checked like a PUT body: we divide by its sizes */
+	ret = hotplug_config__check(hc, err, len);
+	if (ret)
+		return ret;
 	if (__atomic_load_n(&vmm->running, __ATOMIC_ACQUIRE)) {
 		snprintf(err, len, "Invalid hotplug-memory: PUT is accepted only before the guest starts");
 		return -EBUSY;

@@ -24,6 +24,9 @@ int virtqueue__refresh(struct virtqueue *vq)
 
 	if (!n || n > VQ_MAX_SIZE || (n & (n - 1)))
 		return -EINVAL;
+	/* the spec's alignments (virtio 1.2 §2.7): we access them as C types */
+	if (vq->desc_gpa % 16 || vq->avail_gpa % 2 || vq->used_gpa % 4)
+		return -EINVAL;
 	vq->desc = vq->translate(vq->translate_ctx, vq->desc_gpa,
 				 sizeof(struct vring_desc) * n);
 	vq->avail = vq->translate(vq->translate_ctx, vq->avail_gpa,

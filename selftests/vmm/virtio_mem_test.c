@@ -317,14 +317,16 @@ static int post(FIXTURE_DATA(vmem) *self, const struct vring_desc *chain, int n)
 	return u->ring[used % qs].len;
 }
 
+/* a request at any address, aligned or not */
 static void put_req(void *at, uint16_t type, uint64_t addr, uint16_t nb)
 {
-	struct virtio_mem_req *req = at;
+	struct virtio_mem_req req;
 
-	memset(req, 0, sizeof(*req));
-	req->type = type;
-	req->u.plug.addr = addr;
-	req->u.plug.nb_blocks = nb;
+	memset(&req, 0, sizeof(req));
+	req.type = type;
+	req.u.plug.addr = addr;
+	req.u.plug.nb_blocks = nb;
+	memcpy(at, &req, sizeof(req));
 }
 
 static struct virtio_mem_config config(FIXTURE_DATA(vmem) *self)
@@ -499,6 +501,20 @@ TEST_F(vmem, long_chains_and_buffers_across_slots)
 	ASSERT_EQ(10, post(self, chain, 2));
 	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, *(uint16_t *)hva(self, edge - 4, 2));
 	ASSERT_EQ(VIRTIO_MEM_STATE_PLUGGED, *(uint16_t *)hva(self, edge + 4, 2));
+}
+
+TEST_F(vmem, misaligned_rings_are_refused)
+{
+	self->vq->desc_gpa = DESC_GPA + 8;
+	ASSERT_EQ(-EINVAL, virtqueue__map(self->vq));
+	self->vq->desc_gpa = DESC_GPA;
+	self->vq->avail_gpa = AVAIL_GPA + 1;
+	ASSERT_EQ(-EINVAL, virtqueue__map(self->vq));
+	self->vq->avail_gpa = AVAIL_GPA;
+	self->vq->used_gpa = USED_GPA + 2;
+	ASSERT_EQ(-EINVAL, virtqueue__map(self->vq));
+	self->vq->used_gpa = USED_GPA;
+	ASSERT_EQ(0, virtqueue__map(self->vq));
 }
 
 TEST_F(vmem, used_index_is_the_devices_own)

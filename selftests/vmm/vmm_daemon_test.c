@@ -2,7 +2,8 @@
 /*
  * memplug-vmm against a fake memplugd (include/memplug/vmm_proto.h): the
  * test plays the daemon on its socket and says what a buggy or restarted
- * memplugd might.  A REQUEST before the guest exists gets an error; a
+ * memplugd might.  A REQUEST before the guest exists and a CONFIG with
+ * sizes nothing can be divided by get errors; a
  * memplugd that comes back without memplug.ko while the VMM runs under
  * its seccomp filter must not get plugs ACKed for slots nobody can
  * attach any more.  Runs the real VMM and guest: in the test VM.
@@ -177,6 +178,37 @@ TEST_F_TIMEOUT(fake, request_before_the_guest_exists_gets_an_error, 120)
 	ASSERT_TRUE(accept_register(self, MEMPLUG_MODE_LOCAL));
 	ASSERT_EQ(-EAGAIN, request(self, 256, 7));
 	ASSERT_TRUE(vmm_alive(self));
+}
+
+/* Send CONFIG; the REPLY's err, or 1 when none came. */
+static int config(FIXTURE_DATA(fake) *self, struct hotplug_config c, uint32_t seq)
+{
+	struct memplug_vmm_msg r = { .type = MEMPLUG_VMM_CONFIG, .seq = seq };
+
+	r.config = c;
+	if (send(self->fd, &r, sizeof(r), 0) != sizeof(r))
+		return 1;
+	while (next_msg(self, 10000))
+		if (self->m.type == MEMPLUG_VMM_REPLY && self->m.seq == seq)
+			return self->m.reply.err;
+	return 1;
+}
+
+TEST_F_TIMEOUT(fake, bad_config_gets_an_error, 120)
+{
+	static const struct hotplug_config bad[] = {
+		{ 1024, 2, 0 }, { 1024, 0, 128 }, { 1024, 3, 128 }, { 0, 2, 128 },
+		{ 1024, 2, 100 }, { 1ULL << 44, 2, 128 }, { 1000, 2, 128 },
+	};
+	unsigned int i;
+
+	start_vmm(self, true);
+	ASSERT_TRUE(accept_register(self, MEMPLUG_MODE_LOCAL));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_GT(0, config(self, bad[i], 10 + i)) TH_LOG("config %u", i);
+		ASSERT_TRUE(vmm_alive(self));
+	}
+	ASSERT_EQ(0, config(self, (struct hotplug_config){ 1024, 2, 128 }, 20));
 }
 
 TEST_F_TIMEOUT(fake, back_without_the_module_plugs_get_nack, 300)
