@@ -3,7 +3,7 @@ MANPAGES := $(patsubst man/%.scd,$(B)/man/%,$(wildcard man/*.scd))
 
 $(MANPAGES): $(B)/man/%: man/%.scd debian/changelog
 	@mkdir -p $(dir $@)
-	sed 's/@VERSION@/$(MEMPLUG_VERSION)/' $< | scdoc > $@
+	sed 's/@VERSION@/$(MEMPLUG_VERSION)/' $< | scdoc > $@ || { rm -f $@; exit 1; }
 
 man-pages: $(MANPAGES)
 all: man-pages
