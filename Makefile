@@ -4,6 +4,7 @@
 #   make         build the module, the userspace programs and the selftests
 #   make check   build, then run the host tests and the in-VM tests
 #   make check-fresh  'make check' in a fresh Debian 12 root (mmdebstrap), as CI does
+#   make deb     Debian packages (memplug, memplug-dkms) in build/deb/
 #   make demo    build, boot the test VM and show memplug working
 #
 # Each directory contributes a fragment (DIR/build.mk or DIR/SUB/build.mk) that appends to
@@ -28,6 +29,9 @@ LIBNL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 LIBNL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 JSON_CFLAGS = $(shell pkg-config --cflags json-c 2>/dev/null)
 JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
+# The version, defined once: debian/changelog's first entry (--version, man pages).
+MEMPLUG_VERSION := $(shell sed -n '1s/^[^ ]* (\([^ ]*\)) .*/\1/p' debian/changelog)
+CFLAGS += -DMEMPLUG_VERSION='"$(MEMPLUG_VERSION)"'
 
 PROGS :=
 HOST_TESTS :=
@@ -78,6 +82,10 @@ check: all
 check-fresh:
 	scripts/check-fresh
 
+# Debian packages memplug and memplug-dkms in build/deb/, lintian-checked
+deb: deps-quiet
+	scripts/deb
+
 demo: all
 	scripts/demo
 
@@ -85,4 +93,4 @@ clean:
 	rm -rf $(B)
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
-.PHONY: all deps deps-quiet module module-check check check-fresh demo clean
+.PHONY: all deps deps-quiet module module-check check check-fresh deb demo clean
