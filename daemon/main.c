@@ -203,6 +203,7 @@ int main(int argc, char **argv)
 		{ "no-module", no_argument, NULL, 'n' },
 		{ "validate", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{}
 	};
 	static struct mpd d = {
@@ -239,6 +240,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'v':
+			printf("memplugd %s\n", MEMPLUG_VERSION);
 			return 0;
 		default:
 			usage(stderr);
