@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 		{ "paused", no_argument, NULL, 'P' },
 		{ "hotplug-max", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ }
 	};
 	static struct vmm vmm_s;
@@ -189,6 +190,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'v':
+			printf("memplug-vmm %s\n", MEMPLUG_VERSION);
 			return 0;
 		default:
 			usage(stderr);
