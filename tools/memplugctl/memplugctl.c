@@ -378,6 +378,7 @@ int main(int argc, char **argv)
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct memplugctl ctl = { .sock_path = MEMPLUG_DEFAULT_SOCKET };
@@ -396,6 +397,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			memplugctl__usage(stdout);
+			return 0;
+		case 'V':
+			printf("memplugctl %s\n", MEMPLUG_VERSION);
 			return 0;
 		default:
 			memplugctl__usage(stderr);
