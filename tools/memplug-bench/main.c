@@ -300,6 +300,10 @@ int main(int argc, char **argv)
 	};
 	int err;
 
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		printf("memplug-bench %s\n", MEMPLUG_VERSION);
+		return 0;
+	}
 	if (argc < 2 || argv[1][0] == '-') {
 		bool help = argc >= 2 && (!strcmp(argv[1], "-h") ||
 					  !strcmp(argv[1], "--help"));
