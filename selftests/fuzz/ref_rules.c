@@ -4,6 +4,14 @@
  * a decoded body the way serde (with deny_unknown_fields) and the seed's
  * checks do: events in stream order, the first error wins, range rules
  * only once the whole body parsed.
+ *
+ * The library was once held against serde_json 1.0.87 and serde_derive
+ * 1.0.152 themselves (Debian's librust-serde-json-dev; the two structs
+ * with deny_unknown_fields and the defaults) on 32,676 bodies: the seeds,
+ * two fuzzing runs' corpora and 30,000 mutated seeds.  They differed only
+ * where this walk says so below: an array body (serde accepts it), and
+ * the kind of message for a key that is not UTF-8 and for a missing field
+ * followed by trailing characters.
  */
 #include <string.h>
 
@@ -210,9 +218,10 @@ static unsigned int walk(enum ref_body body, const struct ref_doc *doc,
 	int idx;
 
 	/*
-	 * serde_json would also fill a struct from an array ("[256]"); the
-	 * project refuses that on purpose (selftests/hotplug_config), so the
-	 * model wants an object.
+	 * serde_json also fills a struct from an array, in field order
+	 * ("[256,2,128]", or "[256]" with the defaults); the project refuses
+	 * that on purpose (selftests/hotplug_config), so the model wants an
+	 * object.
 	 */
 	if (!doc->object)
 		return BIT(RC_INVALID);
