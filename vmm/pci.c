@@ -48,9 +48,6 @@ static void cfg_write(struct vmm *vmm, struct pci_device *d, uint32_t off,
 		} else if (off == PCI_INTERRUPT_LINE || off == PCI_CACHE_LINE_SIZE ||
 			   off == PCI_LATENCY_TIMER) {
 			d->cfg[off] = v;
-		} else if (off >= 0x40 && d->cfg_write) {
-			/* capabilities: the device decides what is writable */
-			d->cfg_write(vmm, d, off, v);
 		}
 	}
 }
@@ -85,7 +82,10 @@ static void pci__conf1(struct vmm *vmm, void *opaque, uint64_t port,
 			memset(data, 0xff, len);
 		return;
 	}
-	if (is_write)
+	/* capabilities: the device's (an access never straddles 0x40) */
+	if (off >= 0x40 && d->cap_access)
+		d->cap_access(vmm, d, off, data, len, is_write);
+	else if (is_write)
 		cfg_write(vmm, d, off, data, len);
 	else
 		memcpy(data, d->cfg + off, len);

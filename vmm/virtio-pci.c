@@ -26,7 +26,9 @@
 #define MSIX_TABLE_OFF	0x4000
 #define MSIX_PBA_OFF	0x5000
 #define REGION_LEN	0x1000
-#define CAP_MSIX	0x80
+/* capabilities: 0x40 common, 0x50 ISR, 0x60 device, 0x70 notify (20 bytes) */
+#define CAP_PCI_CFG	0x84
+#define CAP_MSIX	0x98
 #define NR_VECTORS	(VIRTIO_MAX_QUEUES + 1)
 #define PCI_VENDOR_REDHAT_QUMRANET	0x1af4
 #define VIRTIO_PCI_MODERN_ID_BASE	0x1040
@@ -330,15 +332,61 @@ static void virtio_pci__bar(struct vmm *vmm, void *opaque, uint64_t addr,
 	}
 }
 
-static void virtio_pci__cfg_write(struct vmm *vmm, struct pci_device *d,
-				  uint32_t off, uint8_t v)
+/*
+ * VIRTIO_PCI_CAP_PCI_CFG: a window into BAR 0 through configuration
+ * space.  The driver sets bar, offset and length, then reads or writes
+ * pci_cfg_data; a window that is not 1, 2 or 4 aligned bytes inside our
+ * BAR reads as zeroes and takes no writes.
+ */
+static void pci_cfg_window(struct virtio_pci *vp, uint32_t off, uint8_t *data,
+			   uint32_t len, bool is_write)
+{
+	struct virtio_pci_cfg_cap *c = (void *)(vp->pci.cfg + CAP_PCI_CFG);
+	uint32_t boff = c->cap.offset, blen = c->cap.length;
+	uint8_t *win = c->pci_cfg_data;
+
+	off -= CAP_PCI_CFG + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
+	if (is_write)
+		memcpy(win + off, data, len);
+	if (c->cap.bar != 0 || (blen != 1 && blen != 2 && blen != 4) ||
+	    boff % blen || boff >= BAR_SIZE || blen > BAR_SIZE - boff) {
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	virtio_pci__bar(vp->vmm, vp, PCI_BAR_ADDR(0, boff), win, blen, is_write);
+	if (!is_write)
+		memcpy(data, win + off, len);
+}
+
+static void virtio_pci__cap_access(struct vmm *vmm, struct pci_device *d,
+				   uint32_t off, uint8_t *data, uint32_t len,
+				   bool is_write)
 {
 	struct virtio_pci *vp = (struct virtio_pci *)d;
+	const uint32_t win = CAP_PCI_CFG + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
+	uint32_t i;
 
-	/* only MSI-X enable and function mask (the control's high byte) */
-	if (off == CAP_MSIX + PCI_MSIX_FLAGS + 1) {
-		d->cfg[off] = v & ((PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8);
-		msix_unmasked(vp);
+	if (off >= win && off + len <= win + 4) {
+		pci_cfg_window(vp, off, data, len, is_write);
+		return;
+	}
+	if (!is_write) {
+		memcpy(data, d->cfg + off, len);
+		return;
+	}
+	for (i = 0; i < len; i++, off++) {
+		/* MSI-X: enable and function mask (the control's high byte) */
+		if (off == CAP_MSIX + PCI_MSIX_FLAGS + 1) {
+			d->cfg[off] = data[i] & ((PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8);
+			msix_unmasked(vp);
+		}
+		/* the window's bar, offset and length */
+		if (off >= CAP_PCI_CFG + offsetof(struct virtio_pci_cap, bar) &&
+		    off < CAP_PCI_CFG + sizeof(struct virtio_pci_cap) &&
+		    (off < CAP_PCI_CFG + offsetof(struct virtio_pci_cap, id) ||
+		     off >= CAP_PCI_CFG + offsetof(struct virtio_pci_cap, offset)))
+			d->cfg[off] = data[i];
 	}
 }
 
@@ -392,10 +440,13 @@ int virtio_pci__init(struct vmm *vmm, struct virtio_device *vdev, int slot)
 		sizeof(struct virtio_pci_cap));
 	add_cap(d, 0x60, 0x70, VIRTIO_PCI_CAP_DEVICE_CFG, DEVICE_OFF,
 		vdev->ops->config_size, sizeof(struct virtio_pci_cap));
-	add_cap(d, 0x70, CAP_MSIX, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY_OFF,
+	add_cap(d, 0x70, CAP_PCI_CFG, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY_OFF,
 		NOTIFY_MULT * vdev->ops->nr_queues, sizeof(struct virtio_pci_notify_cap));
 	n = (void *)(d->cfg + 0x70);
 	n->notify_off_multiplier = NOTIFY_MULT;
+	/* the spec requires it; offset and length are the driver's to set */
+	add_cap(d, CAP_PCI_CFG, CAP_MSIX, VIRTIO_PCI_CAP_PCI_CFG, 0, 0,
+		sizeof(struct virtio_pci_cfg_cap));
 
 	d->cfg[CAP_MSIX] = PCI_CAP_ID_MSIX;
 	d->cfg[CAP_MSIX + 1] = 0;
@@ -408,6 +459,6 @@ int virtio_pci__init(struct vmm *vmm, struct virtio_device *vdev, int slot)
 
 	d->bar_fn = virtio_pci__bar;
 	d->opaque = vp;
-	d->cfg_write = virtio_pci__cfg_write;
+	d->cap_access = virtio_pci__cap_access;
 	return pci__register(vmm, d, slot);
 }

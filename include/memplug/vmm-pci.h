@@ -7,6 +7,7 @@
 #ifndef MEMPLUG_VMM_PCI_H
 #define MEMPLUG_VMM_PCI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "memplug/vmm.h"
@@ -19,9 +20,12 @@ struct pci_device {
 	uint32_t bar_size[PCI_MAX_BARS];	/* power of two, 0: none */
 	vmm_io_fn bar_fn;			/* access to a BAR: addr = bar<<60 | off */
 	void *opaque;
-	/* a byte written to the capabilities (>= 0x40): the device stores it */
-	void (*cfg_write)(struct vmm *vmm, struct pci_device *dev,
-			  uint32_t off, uint8_t val);
+	/*
+	 * An access to the capabilities (>= 0x40, within the 256 bytes): the
+	 * device decides what is writable and may answer reads itself.
+	 */
+	void (*cap_access)(struct vmm *vmm, struct pci_device *dev, uint32_t off,
+			   uint8_t *data, uint32_t len, bool is_write);
 };
 
 #define PCI_BAR_ADDR(bar, off)	(((uint64_t)(bar) << 60) | (off))

@@ -27,6 +27,13 @@ $(B)/selftests/vmm/seccomp_test: selftests/vmm/seccomp_test.c vmm/seccomp.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< vmm/seccomp.c
 
+# the transport's configuration space needs no KVM: a host test
+HOST_TESTS += $(B)/selftests/vmm/virtio_pci_test
+$(B)/selftests/vmm/virtio_pci_test: selftests/vmm/virtio_pci_test.c $(VMM_LIB_SRCS) \
+		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
+
 # plays memplugd to the real VMM and guest
 $(B)/selftests/vmm/vmm_daemon_test: selftests/vmm/vmm_daemon_test.c lib/scm.c \
 		$(VMM_HDRS) include/memplug/vmm_proto.h $(B)/ksft/kselftest_harness.h \
