@@ -5,6 +5,7 @@
 #   make check   build, then run the host tests and the in-VM tests
 #   make check-fresh  'make check' in a fresh Debian 12 root (mmdebstrap), as CI does
 #   make deb     Debian packages (memplug, memplug-dkms) in build/deb/
+#   make check-deb  install them in a fresh Debian 12 root and use them in the test VM
 #   make demo    build, boot the test VM and show memplug working
 #
 # Each directory contributes a fragment (DIR/build.mk or DIR/SUB/build.mk) that appends to
@@ -86,6 +87,10 @@ check-fresh:
 deb: deps-quiet
 	scripts/deb
 
+# the packages installed in a fresh Debian 12 root, used in the test VM there
+check-deb: deb
+	scripts/check-deb
+
 demo: all
 	scripts/demo
 
@@ -93,4 +98,4 @@ clean:
 	rm -rf $(B)
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
-.PHONY: all deps deps-quiet module module-check check check-fresh deb demo clean
+.PHONY: all deps deps-quiet module module-check check check-fresh deb check-deb demo clean
