@@ -24,7 +24,7 @@ daemon_start() {
 
 # vm_id: the only VM memplugd knows (module: from vm show)
 vm_id() {
-	sed -n 's/.*registered with memplugd as VM \([0-9]*\).*/\1/p' "$T/$1.err" | tail -1
+	sed -n 's/.*registered \(again \)\{0,1\}with memplugd as VM \([0-9]*\).*/\2/p' "$T/$1.err" | tail -1
 }
 
 get_field() { json_field "$(mctl -j hotplug get "$1")" "$2"; }
