@@ -171,6 +171,7 @@ int memplug_nl__parse_vm(struct nlmsghdr *nlh, struct memplug_vm_info *vi)
 		vi->range.flags = nla_get_u32(tb[MEMPLUG_A_ATTACH_FLAGS]);
 	if (tb[MEMPLUG_A_NR_SLOTS])
 		vi->held_slots = nla_get_u32(tb[MEMPLUG_A_NR_SLOTS]);
+	vi->inconsistent = !!tb[MEMPLUG_A_INCONSISTENT];
 	return 0;
 }
 

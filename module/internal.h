@@ -25,7 +25,8 @@ struct memplug_vm {
 	 */
 	struct sock *owner_sk;
 	u32 owner_portid;
-	struct list_head gone_node;	/* under memplug_vms_lock, teardown */
+	struct list_head gone_node;	/* owner teardown, a local list */
+	struct list_head leave_node;	/* under memplug_vms_lock, detaching */
 	struct kvm *kvm;
 	u32 slot_base;
 	u32 slot_count;
@@ -50,6 +51,7 @@ struct memplug_vm {
 	bool detached;			/* under @lock */
 	unsigned long *added;		/* under @lock, bit i: slot_base + i */
 	u32 nr_added;			/* bits in @added; read without @lock */
+	bool inconsistent;		/* an undo failed: see VM_GET */
 };
 
 /* main.c */

@@ -10,7 +10,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
 #include <linux/sort.h>
 #include <linux/slab.h>
 #include "internal.h"
@@ -23,6 +25,10 @@
 static int fault_entry = -1;
 module_param(fault_entry, int, 0600);
 MODULE_PARM_DESC(fault_entry, "selftests: fail the Nth batch entry (-1: off)");
+/* The same for undoing the Nth entry of a batch that is rolled back. */
+static int fault_undo = -1;
+module_param(fault_undo, int, 0600);
+MODULE_PARM_DESC(fault_undo, "selftests: fail undoing the Nth entry (-1: off)");
 
 enum memplug_op {
 	MEMPLUG_OP_CREATE,
@@ -100,6 +106,11 @@ static int memplug_parse_entry(struct memplug_vm *vm, struct memplug_entry *e,
 	if (!PAGE_ALIGNED(e->size)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_SIZE],
 				    "slot size is not page aligned");
+		return -EINVAL;
+	}
+	if (e->size >> PAGE_SHIFT > KVM_MEM_MAX_NR_PAGES) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMPLUG_SLOT_A_SIZE],
+				    "slot larger than KVM allows");
 		return -EINVAL;
 	}
 	if (!PAGE_ALIGNED(e->gpa)) {
@@ -213,6 +224,17 @@ static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
 	return memplug_check_batch_overlap(b, info->extack);
 }
 
+/* Does an entry before @i delete slot @id? */
+static bool memplug_deleted_before(const struct memplug_batch *b, u32 id, u32 i)
+{
+	u32 j;
+
+	for (j = 0; j < i; j++)
+		if (b->e[j].id == id && b->e[j].op == MEMPLUG_OP_DELETE)
+			return true;
+	return false;
+}
+
 /* Checks against the VM's current slots; kvm->slots_lock held. */
 static int memplug_batch_check(struct memplug_vm *vm, struct memplug_batch *b,
 			       struct netlink_ext_ack *extack)
@@ -269,10 +291,15 @@ static int memplug_batch_check(struct memplug_vm *vm, struct memplug_batch *b,
 						  (e->gpa + e->size) >> PAGE_SHIFT) {
 			u32 id = iter.slot->id;
 
-			/* A slot this batch deletes frees its range. */
+			/*
+			 * A slot this batch deletes frees its range, but only
+			 * for the entries after the delete: KVM applies them
+			 * in order.
+			 */
 			if (id >= vm->slot_base &&
 			    id - vm->slot_base < vm->slot_count &&
-			    test_bit(id - vm->slot_base, b->deleted))
+			    test_bit(id - vm->slot_base, b->deleted) &&
+			    memplug_deleted_before(b, id, i))
 				continue;
 			NL_SET_ERR_MSG_ATTR(extack, e->nla,
 					    "slot overlaps an existing memslot of the VM");
@@ -307,23 +334,61 @@ static int memplug_entry_do(struct memplug_vm *vm, struct memplug_entry *e)
 	}
 }
 
-static int memplug_entry_undo(struct memplug_vm *vm, struct memplug_entry *e)
+/*
+ * A deleted slot comes back with a new, empty dirty bitmap: the pages
+ * dirtied before are unknown.  Mark them all dirty, so that a migration
+ * in progress sends them again instead of losing them.
+ */
+static void memplug_mark_all_dirty(struct kvm *kvm, u32 id)
 {
+	struct kvm_memory_slot *slot = id_to_memslot(__kvm_memslots(kvm, 0), id);
+
+	if (slot && slot->dirty_bitmap)
+		bitmap_fill(slot->dirty_bitmap, slot->npages);
+}
+
+static int memplug_entry_undo(struct memplug_vm *vm, struct memplug_entry *e,
+			      u32 idx)
+{
+	int err;
+
+	if (idx == READ_ONCE(fault_undo))
+		return -ENOMEM;
 	switch (e->op) {
 	case MEMPLUG_OP_CREATE:
 		return memplug_set(vm->kvm, e->id, 0, 0, 0, 0);
+	case MEMPLUG_OP_DELETE:
+		err = memplug_set(vm->kvm, e->id, e->old_gpa, e->old_size,
+				  e->old_hva, e->old_flags);
+		if (!err && (e->old_flags & KVM_MEM_LOG_DIRTY_PAGES))
+			memplug_mark_all_dirty(vm->kvm, e->id);
+		return err;
 	default:
-		/* A recreated slot loses its dirty log: KVM keeps none. */
 		return memplug_set(vm->kvm, e->id, e->old_gpa, e->old_size,
 				   e->old_hva, e->old_flags);
 	}
 }
 
-/* kvm->slots_lock held.  Returns 0 or the failing entry's -errno. */
+/* @vm->added after entry @e was applied (and not undone). */
+static void memplug_entry_track(struct memplug_vm *vm,
+				const struct memplug_entry *e)
+{
+	if (e->op == MEMPLUG_OP_DELETE)
+		clear_bit(e->id - vm->slot_base, vm->added);
+	else
+		set_bit(e->id - vm->slot_base, vm->added);
+}
+
+/*
+ * kvm->slots_lock held.  Returns 0 or the failing entry's -errno.  When an
+ * undo fails too, the VM is left as KVM has it: the entries that could
+ * not be undone stay applied and tracked (so that detach still removes a
+ * slot we created), and the VM is marked inconsistent.
+ */
 static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 			       struct netlink_ext_ack *extack)
 {
-	u32 i, j;
+	u32 i, j, failed = 0;
 	int err;
 
 	for (i = 0; i < b->n; i++) {
@@ -335,39 +400,48 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 			break;
 	}
 	if (i == b->n) {
-		for (i = 0; i < b->n; i++) {
-			if (b->e[i].op == MEMPLUG_OP_DELETE)
-				clear_bit(b->e[i].id - vm->slot_base,
-					  vm->added);
-			else
-				set_bit(b->e[i].id - vm->slot_base, vm->added);
-		}
+		for (i = 0; i < b->n; i++)
+			memplug_entry_track(vm, &b->e[i]);
 		WRITE_ONCE(vm->nr_added, bitmap_weight(vm->added,
 						       vm->slot_count));
 		return 0;
 	}
+	for (j = i; j-- > 0;) {
+		int uerr = memplug_entry_undo(vm, &b->e[j], j);
+
+		if (uerr) {
+			pr_err("VM %u: undoing slot %u failed: %d\n",
+			       vm->id, b->e[j].id, uerr);
+			memplug_entry_track(vm, &b->e[j]);
+			failed++;
+		}
+	}
+	if (failed) {
+		WRITE_ONCE(vm->inconsistent, true);
+		WRITE_ONCE(vm->nr_added, bitmap_weight(vm->added,
+						       vm->slot_count));
+		NL_SET_ERR_MSG_ATTR(extack, b->e[i].nla,
+				    "KVM rejected this slot and undoing the batch failed: the VM's slots are inconsistent");
+		return -EIO;
+	}
 	NL_SET_ERR_MSG_ATTR(extack, b->e[i].nla,
 			    "KVM rejected this slot; the batch was rolled back");
-	for (j = i; j-- > 0;) {
-		int uerr = memplug_entry_undo(vm, &b->e[j]);
-
-		/* Only an allocation failure can get here; say so loudly. */
-		if (uerr)
-			pr_err("VM %u: rollback of slot %u failed: %d\n",
-			       vm->id, b->e[j].id, uerr);
-	}
 	return err;
 }
 
-static int memplug_apply_reply(struct genl_info *info, struct memplug_vm *vm,
-			       struct memplug_batch *b, u64 total)
+/* Room for the reply, taken before applying: an applied batch must be told. */
+static struct sk_buff *memplug_apply_reply_new(void)
 {
-	struct sk_buff *reply;
+	return genlmsg_new(nla_total_size(sizeof(u32)) * 2 +
+			   nla_total_size_64bit(sizeof(u64)) * 5, GFP_KERNEL);
+}
+
+static void memplug_apply_reply(struct sk_buff *reply, struct genl_info *info,
+				struct memplug_vm *vm, struct memplug_batch *b,
+				u64 total)
+{
 	void *hdr;
 
-	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!reply)
-		return -ENOMEM;
 	hdr = genlmsg_put_reply(reply, info, &memplug_family, 0,
 				MEMPLUG_CMD_SLOTS_APPLY);
 	if (!hdr ||
@@ -383,18 +457,48 @@ static int memplug_apply_reply(struct genl_info *info, struct memplug_vm *vm,
 			      MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(reply, MEMPLUG_A_TIME_APPLY_NS, b->t_apply,
 			      MEMPLUG_A_PAD)) {
+		/* Sized for exactly this: cannot happen. */
+		WARN_ON_ONCE(1);
 		nlmsg_free(reply);
-		return -EMSGSIZE;
+		return;
 	}
 	genlmsg_end(reply, hdr);
-	return genlmsg_reply(reply, info);
+	/*
+	 * The batch is applied whatever happens to the reply: a caller
+	 * whose socket is full loses the reply, not the batch.
+	 */
+	genlmsg_reply(reply, info);
+}
+
+/*
+ * KVM's allocations for the VM's slots (memslot metadata, rmaps, dirty
+ * bitmaps) are the VMM's memory, not memplugd's: charge them to the memory
+ * cgroup of the VM's process.
+ */
+static struct mem_cgroup *memplug_charge_vmm(struct kvm *kvm,
+					     struct mem_cgroup **old)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(kvm->mm);
+
+	*old = set_active_memcg(memcg);
+	return memcg;
+}
+
+static void memplug_charge_done(struct mem_cgroup *memcg,
+				struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
 }
 
 int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u64 t0 = ktime_get_ns(), t1, t2, t3;
+	struct mem_cgroup *memcg, *old_memcg;
 	struct memplug_batch b = { };
+	struct sk_buff *reply = NULL;
 	struct memplug_vm *vm;
+	bool mm_held = false;
 	int err;
 
 	vm = memplug_vm_get_attr(info);
@@ -410,6 +514,19 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	err = memplug_batch_parse(vm, &b, info);
 	if (err)
 		goto out;
+	/* A VM whose process is gone has no memory to map any more. */
+	if (!mmget_not_zero(vm->kvm->mm)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
+				    "the VM's process has exited");
+		err = -ESRCH;
+		goto out;
+	}
+	mm_held = true;
+	reply = memplug_apply_reply_new();
+	if (!reply) {
+		err = -ENOMEM;
+		goto out;
+	}
 
 	t1 = ktime_get_ns();
 	mutex_lock(&vm->lock);
@@ -424,8 +541,11 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	t2 = ktime_get_ns();
 	err = memplug_batch_check(vm, &b, info->extack);
 	t3 = ktime_get_ns();
-	if (!err)
+	if (!err) {
+		memcg = memplug_charge_vmm(vm->kvm, &old_memcg);
 		err = memplug_batch_apply(vm, &b, info->extack);
+		memplug_charge_done(memcg, old_memcg);
+	}
 	mutex_unlock(&vm->kvm->slots_lock);
 	mutex_unlock(&vm->lock);
 
@@ -438,9 +558,13 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 
 		memplug_nl_vm_event(vm, MEMPLUG_EVENT_SLOTS_APPLIED, 0, b.n,
 				    total, b.t_apply);
-		err = memplug_apply_reply(info, vm, &b, total);
+		memplug_apply_reply(reply, info, vm, &b, total);
+		reply = NULL;
 	}
 out:
+	nlmsg_free(reply);
+	if (mm_held)
+		mmput(vm->kvm->mm);
 	kvfree(b.e);
 	bitmap_free(b.ids);
 	bitmap_free(b.deleted);

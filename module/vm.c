@@ -14,6 +14,12 @@
 
 static DEFINE_MUTEX(memplug_vms_lock);
 static DEFINE_IDR(memplug_vms);		/* under memplug_vms_lock */
+/*
+ * VMs out of the idr whose slots are still being removed, under
+ * memplug_vms_lock: until they are gone the VM cannot be attached again,
+ * or a new attachment could adopt slots the old one is about to delete.
+ */
+static LIST_HEAD(memplug_vms_leaving);
 static unsigned int memplug_nr_vms;	/* under memplug_vms_lock */
 
 struct memplug_vm *memplug_vm_get(u32 id)
@@ -110,11 +116,18 @@ static void memplug_vm_detach(struct memplug_vm *vm, u32 reason)
 	 * (they are the VM's, not ours) until the VM goes or a new
 	 * attachment adopts them.
 	 */
-	if (reason != MEMPLUG_DETACH_OWNER_CLOSED ||
+	/*
+	 * The same for a module upgrade (rmmod): the guests keep their
+	 * memory, and the reloaded module's attachments adopt the slots.
+	 */
+	if (reason == MEMPLUG_DETACH_REQUEST ||
 	    !(vm->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS))
 		removed = memplug_vm_remove_slots(vm);
 	mutex_unlock(&vm->lock);
 	memplug_nl_vm_event(vm, MEMPLUG_EVENT_DETACHED, reason, removed, 0, 0);
+	mutex_lock(&memplug_vms_lock);
+	list_del(&vm->leave_node);
+	mutex_unlock(&memplug_vms_lock);
 	memplug_vm_put(vm);
 }
 
@@ -122,6 +135,7 @@ static struct memplug_vm *memplug_vm_unlink(struct memplug_vm *vm)
 {
 	idr_remove(&memplug_vms, vm->id);
 	memplug_nr_vms--;
+	list_add_tail(&vm->leave_node, &memplug_vms_leaving);
 	return vm;
 }
 
@@ -167,6 +181,18 @@ void memplug_vm_detach_all(void)
 		memplug_vm_detach(vm, MEMPLUG_DETACH_UNLOAD);
 	}
 	idr_destroy(&memplug_vms);
+}
+
+/*
+ * KVM refuses slots above its largest GFN, which comes from the host's
+ * MAXPHYADDR (kvm_mmu_max_gfn() with TDP; KVM's own helper is not
+ * exported): refuse such ranges at attach, before any batch touches KVM.
+ */
+static unsigned int memplug_phys_bits(void)
+{
+	if (boot_cpu_data.extended_cpuid_level < 0x80000008)
+		return boot_cpu_data.x86_phys_bits;
+	return cpuid_eax(0x80000008) & 0xff;
 }
 
 static bool memplug_range_ok(u64 base, u64 size, u64 limit)
@@ -221,6 +247,13 @@ static int memplug_attach_check(struct genl_info *info)
 			      nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]), 1ULL << 52)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_GPA_SIZE],
 				    "GPA range ends beyond 2^52");
+		return -ERANGE;
+	}
+	if (!memplug_range_ok(nla_get_u64(tb[MEMPLUG_A_GPA_BASE]),
+			      nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]),
+			      1ULL << memplug_phys_bits())) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_GPA_SIZE],
+				    "GPA range ends beyond the CPU's physical address bits");
 		return -ERANGE;
 	}
 	if (!memplug_range_ok(nla_get_u64(tb[MEMPLUG_A_HVA_BASE]),
@@ -335,8 +368,6 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 	vm->kvm = f.file->private_data;
 	kvm_get_kvm(vm->kvm);
 	fdput(f);
-	if (vm->flags & MEMPLUG_ATTACH_F_ADOPT)
-		memplug_vm_adopt(vm);
 
 	mutex_lock(&memplug_vms_lock);
 	idr_for_each_entry(&memplug_vms, other, id) {
@@ -348,11 +379,26 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 			goto err_unlock;
 		}
 	}
+	list_for_each_entry(other, &memplug_vms_leaving, leave_node) {
+		if (other->kvm == vm->kvm) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[MEMPLUG_A_VM_FD],
+					    "this VM is being detached; try again");
+			err = -EBUSY;
+			goto err_unlock;
+		}
+	}
 	if (memplug_nr_vms >= MEMPLUG_VMS_MAX) {
 		NL_SET_ERR_MSG_MOD(info->extack, "too many attached VMs");
 		err = -ENOSPC;
 		goto err_unlock;
 	}
+	/*
+	 * Under memplug_vms_lock: no other attachment of this VM exists or
+	 * is leaving, so no slot adopted here is deleted by anyone else.
+	 */
+	if (vm->flags & MEMPLUG_ATTACH_F_ADOPT)
+		memplug_vm_adopt(vm);
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply) {
 		err = -ENOMEM;
@@ -451,7 +497,9 @@ static int memplug_vm_fill(struct sk_buff *skb, struct memplug_vm *vm,
 	    nla_put_u64_64bit(skb, MEMPLUG_A_REQUESTED_SIZE,
 			      READ_ONCE(vm->requested_size), MEMPLUG_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMPLUG_A_PLUGGED_SIZE,
-			      READ_ONCE(vm->plugged_size), MEMPLUG_A_PAD))
+			      READ_ONCE(vm->plugged_size), MEMPLUG_A_PAD) ||
+	    (READ_ONCE(vm->inconsistent) &&
+	     nla_put_flag(skb, MEMPLUG_A_INCONSISTENT)))
 		goto cancel;
 	/*
 	 * The VMM's address-space layout (it defeats the VMM's ASLR) and

@@ -50,6 +50,7 @@ struct memplug_vm_info {
 	uint64_t requested_size;	/* as the owner last reported, bytes */
 	uint64_t plugged_size;
 	uint32_t held_slots;		/* slots the attachment holds */
+	int inconsistent;		/* an undo failed (MEMPLUG_A_INCONSISTENT) */
 	/* KVM's slots in the id range (SLOT_GET), malloc'ed */
 	uint32_t nr_slots;
 	uint32_t slots_cap;

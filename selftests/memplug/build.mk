@@ -3,6 +3,7 @@
 MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
 	$(B)/selftests/memplug/memplug_owner_test \
 	$(B)/selftests/memplug/memplug_relay_test \
+	$(B)/selftests/memplug/memplug_batch_test \
 	$(B)/selftests/memplug/ynl_test.sh \
 	$(B)/selftests/memplug/memplug_rmmod_test
 VM_TESTS += $(MEMPLUG_TESTS)
@@ -16,6 +17,13 @@ $(B)/selftests/memplug/memplug_relay_test: \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
 		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) -lpthread
+
+$(B)/selftests/memplug/memplug_batch_test: selftests/memplug/memplug_batch_test.c \
+		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h lib/scm.c \
+		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
+		lib/scm.c $(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
 
 # tools/net/ynl from Debian's linux-source-6.12, extracted at build time:
 # build/ynl/ynl/cli.py (+ lib/) and build/ynl/genetlink-legacy.yaml.

@@ -94,4 +94,88 @@ TEST(rmmod_with_vm_attached_then_insmod)
 	munmap(mem, NR * SLOT_SIZE);
 }
 
+static int reload(void)
+{
+	int fd, err = 0;
+
+	if (syscall(SYS_delete_module, "memplug", O_NONBLOCK))
+		return -errno;
+	fd = open(MODULE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, "", 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * A module upgrade with a KEEP_SLOTS attachment (memplugd's kind): the
+ * guest keeps its memory over rmmod, and the reloaded module's ADOPT
+ * attachment takes the slots back.
+ */
+TEST(rmmod_keeps_keep_slots_then_adopt)
+{
+	struct memplug_range r = {
+		.slot_base = 10, .slot_count = NR,
+		.gpa_base = GPA_BASE, .gpa_size = NR * SLOT_SIZE,
+		.hva_size = NR * SLOT_SIZE,
+		.flags = MEMPLUG_ATTACH_F_KEEP_SLOTS,
+	};
+	struct memplug_slot s[4];
+	struct memplug_vm_info vi;
+	struct genl_conn c;
+	struct kvm_guest g;
+	unsigned int i;
+	uint64_t v;
+	uint32_t id;
+	void *mem;
+
+	ASSERT_TRUE(module_loaded());
+	mem = mmap(NULL, NR * SLOT_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	r.hva_base = (uintptr_t)mem;
+	ASSERT_EQ(0, kvm_guest__create(&g));
+	ASSERT_EQ(0, memplug_nl__open(&c));
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+	for (i = 0; i < 4; i++) {
+		s[i].id = 10 + i;
+		s[i].flags = 0;
+		s[i].gpa = GPA_BASE + i * SLOT_SIZE;
+		s[i].size = SLOT_SIZE;
+		s[i].hva = (uintptr_t)mem + i * SLOT_SIZE;
+	}
+	ASSERT_EQ(0, memplug_nl__apply(&c, id, s, 4, NULL));
+	ASSERT_EQ(0, kvm_guest__write(&g, s[3].gpa + 8, 4242));
+	genl_conn__close(&c);
+	/* The owner closed: the slots stayed (KEEP_SLOTS).  Attach again. */
+	ASSERT_EQ(0, memplug_nl__open(&c));
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+
+	ASSERT_EQ(0, reload()) {
+		TH_LOG("rmmod/insmod: %s", strerror(errno));
+	}
+	ASSERT_TRUE(module_loaded());
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, kvm_guest__read(&g, s[i].gpa, &v));
+	ASSERT_EQ(0, kvm_guest__read(&g, s[3].gpa + 8, &v));
+	EXPECT_EQ(4242, v);
+	genl_conn__close(&c);
+
+	ASSERT_EQ(0, memplug_nl__open(&c));
+	r.flags = MEMPLUG_ATTACH_F_ADOPT;
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+	ASSERT_EQ(0, memplug_nl__vm_get(&c, id, &vi));
+	EXPECT_EQ(4, vi.held_slots);
+	memplug_nl__vm_info_free(&vi);
+	/* Without KEEP_SLOTS now: detach removes them. */
+	ASSERT_EQ(0, memplug_nl__detach(&c, id));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(KVM_GUEST_NO_MEMORY, kvm_guest__read(&g, s[i].gpa, &v));
+	genl_conn__close(&c);
+	kvm_guest__destroy(&g);
+	munmap(mem, NR * SLOT_SIZE);
+}
+
 TEST_HARNESS_MAIN

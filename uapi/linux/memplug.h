@@ -60,9 +60,18 @@
  * ids, GPA and HVA ranges inside the attachment, page alignment, no id twice,
  * no two created slots overlapping, no created slot overlapping a slot of the
  * VM that the batch does not delete, deleted slots must exist and have been
- * created by this attachment.  A created slot whose id exists with the same
- * GPA, size and HVA only changes flags.  If KVM rejects an entry while
- * applying, the entries already applied are undone in reverse order.  The
+ * created by this attachment, the entries are taken in order (a slot the
+ * batch deletes frees its range for the entries after the delete only),
+ * sizes stay within KVM_MEM_MAX_NR_PAGES.  A created slot whose id exists
+ * with the same GPA, size and HVA only changes flags.  If KVM rejects an
+ * entry while applying, the entries already applied are undone in reverse
+ * order; a slot deleted and recreated so comes back with every page marked
+ * dirty (its dirty log is lost).  Should an undo fail as well, the batch
+ * fails with EIO, the entries not undone stay applied (and the
+ * attachment's: detach removes them), and the VM is marked
+ * MEMPLUG_A_INCONSISTENT.  A batch for a VM whose process has exited fails
+ * with ESRCH.  KVM's memory for the slots is charged to the memory cgroup
+ * of the VM's process.  The
  * extack points at the offending MEMPLUG_A_SLOT (or an attribute inside it).
  * Reply, kernel time in ns:
  *
@@ -88,6 +97,9 @@
  *    MEMPLUG_A_TIMESTAMP_NS: u64, ktime_get_ns() at attach
  *    MEMPLUG_A_NR_SLOTS: u32, slots this attachment holds (created or
  *                        adopted, not yet deleted)
+ *
+ *    MEMPLUG_A_INCONSISTENT: flag, present once undoing a failed batch
+ *                            failed too (see SLOTS_APPLY)
  *
  * VM_GET lists no slots and takes no KVM lock; SLOT_GET lists them.
  *
@@ -263,6 +275,7 @@ enum memplug_attr {
 	MEMPLUG_A_PLUGGED_SIZE,		/* u64, bytes */
 	MEMPLUG_A_ATTACH_FLAGS,		/* u32, MEMPLUG_ATTACH_F_* */
 	MEMPLUG_A_DEADLINE_NS,		/* u64, ktime_get_ns() */
+	MEMPLUG_A_INCONSISTENT,		/* flag */
 
 	__MEMPLUG_A_MAX,
 	MEMPLUG_A_MAX = __MEMPLUG_A_MAX - 1

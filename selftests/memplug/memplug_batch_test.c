@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memplug_batch_test: SLOTS_APPLY where KVM would disagree with the
+ * module's checks, where undoing fails, and where the VM's process is gone.
+ *
+ *  - entries are checked in order: a slot created over one the batch
+ *    deletes only later is refused before anything is touched, as are
+ *    slots KVM cannot take (too big, beyond the CPU's physical bits);
+ *  - a failed undo is reported as such, the slot it left stays the
+ *    attachment's (detach removes it), the VM is marked inconsistent;
+ *  - a slot deleted and recreated by a rollback keeps its pages dirty;
+ *  - a batch for a VM whose process exited fails with ESRCH.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cpuid.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../lib/kvm_guest.h"
+#include "memplug/memplug_nl.h"
+#include "memplug/scm.h"
+
+#define SLOT_SIZE	(2ULL << 20)
+#define REGION_SLOTS	16
+#define REGION_SIZE	(REGION_SLOTS * SLOT_SIZE)
+#define SLOT_BASE	100
+#define GPA_BASE	(4ULL << 30)
+
+static int set_param(const char *name, int n)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/memplug/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", n);
+	return fclose(f) ? -errno : 0;
+}
+
+FIXTURE(vm) {
+	struct kvm_guest g;
+	void *mem;
+	struct genl_conn nl;
+	uint32_t id;
+};
+
+FIXTURE_SETUP(vm)
+{
+	struct memplug_range r = {
+		.slot_base = SLOT_BASE, .slot_count = REGION_SLOTS,
+		.gpa_base = GPA_BASE, .gpa_size = REGION_SIZE,
+		.hva_size = REGION_SIZE,
+	};
+
+	self->mem = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	ASSERT_EQ(0, kvm_guest__create(&self->g));
+	ASSERT_EQ(0, memplug_nl__open(&self->nl));
+	r.hva_base = (uintptr_t)self->mem;
+	ASSERT_EQ(0, memplug_nl__attach(&self->nl, self->g.vm_fd, &r,
+					&self->id));
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	set_param("fault_entry", -1);
+	set_param("fault_undo", -1);
+	genl_conn__close(&self->nl);
+	kvm_guest__destroy(&self->g);
+	munmap(self->mem, REGION_SIZE);
+}
+
+static struct memplug_slot slot(void *mem, unsigned int i, uint64_t size)
+{
+	struct memplug_slot s = {
+		.id = SLOT_BASE + i,
+		.gpa = GPA_BASE + i * SLOT_SIZE,
+		.size = size,
+		.hva = (uintptr_t)mem + i * SLOT_SIZE,
+	};
+
+	return s;
+}
+
+static int slots_in_kvm(struct genl_conn *c, uint32_t id)
+{
+	struct memplug_vm_info vi;
+	int err = memplug_nl__vm_get(c, id, &vi);
+	int n = err ? err : (int)vi.nr_slots;
+
+	memplug_nl__vm_info_free(&vi);
+	return n;
+}
+
+/*
+ * [create X, create C over B, delete B]: KVM would refuse C (B is still
+ * there when C comes), so the module must refuse the batch before X is
+ * created.  Deleting B first is fine.
+ */
+TEST_F(vm, delete_frees_range_only_for_later_entries)
+{
+	struct memplug_slot b = slot(self->mem, 0, SLOT_SIZE), s[3];
+	uint64_t v;
+
+	ASSERT_EQ(0, memplug_nl__apply(&self->nl, self->id, &b, 1, NULL));
+	s[0] = slot(self->mem, 1, SLOT_SIZE);		/* X */
+	s[1] = slot(self->mem, 2, SLOT_SIZE);		/* C, over B */
+	s[1].gpa = b.gpa;
+	s[2] = b;					/* delete B */
+	s[2].size = 0;
+	EXPECT_EQ(-EEXIST, memplug_nl__apply(&self->nl, self->id, s, 3, NULL));
+	EXPECT_STREQ("slot overlaps an existing memslot of the VM",
+		     self->nl.extack);
+	EXPECT_EQ(1, slots_in_kvm(&self->nl, self->id));
+	EXPECT_EQ(KVM_GUEST_NO_MEMORY,
+		  kvm_guest__read(&self->g, s[0].gpa, &v));
+
+	/* In KVM's order it works. */
+	s[0] = s[2];
+	s[2] = slot(self->mem, 1, SLOT_SIZE);
+	EXPECT_EQ(0, memplug_nl__apply(&self->nl, self->id, s, 3, NULL)) {
+		TH_LOG("%s", self->nl.extack);
+	}
+	EXPECT_EQ(2, slots_in_kvm(&self->nl, self->id));
+}
+
+/* What KVM cannot take is refused by the module, with its own message. */
+TEST(kvm_limits_checked_first)
+{
+	struct memplug_range r = {
+		.slot_base = SLOT_BASE, .slot_count = 4,
+		.gpa_base = 1ULL << 40, .gpa_size = 1ULL << 44,
+		.hva_base = 1ULL << 44, .hva_size = 1ULL << 44,
+	};
+	/* Beyond KVM_MEM_MAX_NR_PAGES (2^31 - 1 pages) by one page. */
+	struct memplug_slot big = {
+		.id = SLOT_BASE, .gpa = 1ULL << 40, .size = 1ULL << 43,
+		.hva = 1ULL << 44,
+	};
+	unsigned int a, b, c, d, bits = 36;
+	struct kvm_guest g;
+	struct genl_conn nl;
+	uint32_t id;
+
+	if (__get_cpuid(0x80000008, &a, &b, &c, &d))
+		bits = a & 0xff;
+	ASSERT_EQ(0, kvm_guest__create(&g));
+	ASSERT_EQ(0, memplug_nl__open(&nl));
+	if (bits > 44) {
+		ASSERT_EQ(0, memplug_nl__attach(&nl, g.vm_fd, &r, &id)) {
+			TH_LOG("%s", nl.extack);
+		}
+		EXPECT_EQ(-EINVAL, memplug_nl__apply(&nl, id, &big, 1, NULL));
+		EXPECT_STREQ("slot larger than KVM allows", nl.extack);
+		EXPECT_EQ(0, memplug_nl__detach(&nl, id));
+	} else {
+		TH_LOG("%u physical address bits: no room for the size check", bits);
+	}
+	/* A GPA range past the CPU's physical address bits. */
+	r.gpa_base = 1ULL << bits;
+	r.gpa_size = SLOT_SIZE;
+	EXPECT_EQ(-ERANGE, memplug_nl__attach(&nl, g.vm_fd, &r, &id));
+	EXPECT_STREQ("GPA range ends beyond the CPU's physical address bits",
+		     nl.extack);
+	genl_conn__close(&nl);
+	kvm_guest__destroy(&g);
+}
+
+/*
+ * Entry 2 fails, and undoing entry 0 fails too: the batch says so (EIO,
+ * not "rolled back"), the VM is marked inconsistent, slot 0 stays in KVM
+ * and the attachment's, so that detach removes it.
+ */
+TEST_F(vm, failed_undo_reported_and_slot_tracked)
+{
+	struct memplug_slot s[3];
+	struct memplug_vm_info vi;
+	uint64_t v;
+	int err;
+
+	s[0] = slot(self->mem, 0, SLOT_SIZE);
+	s[1] = slot(self->mem, 1, SLOT_SIZE);
+	s[2] = slot(self->mem, 2, SLOT_SIZE);
+	ASSERT_EQ(0, set_param("fault_entry", 2));
+	ASSERT_EQ(0, set_param("fault_undo", 0));
+	err = memplug_nl__apply(&self->nl, self->id, s, 3, NULL);
+	set_param("fault_entry", -1);
+	set_param("fault_undo", -1);
+	EXPECT_EQ(-EIO, err);
+	EXPECT_STREQ("KVM rejected this slot and undoing the batch failed: the VM's slots are inconsistent",
+		     self->nl.extack);
+	ASSERT_EQ(0, memplug_nl__vm_get(&self->nl, self->id, &vi));
+	EXPECT_TRUE(vi.inconsistent);
+	EXPECT_EQ(1, vi.held_slots);
+	EXPECT_EQ(1, vi.nr_slots);
+	memplug_nl__vm_info_free(&vi);
+	EXPECT_EQ(0, kvm_guest__read(&self->g, s[0].gpa, &v));
+	EXPECT_EQ(KVM_GUEST_NO_MEMORY, kvm_guest__read(&self->g, s[1].gpa, &v));
+	/* The slot left behind is ours: it can be deleted, detach removes it. */
+	ASSERT_EQ(0, memplug_nl__detach(&self->nl, self->id));
+	EXPECT_EQ(KVM_GUEST_NO_MEMORY, kvm_guest__read(&self->g, s[0].gpa, &v));
+}
+
+/*
+ * A LOG_DIRTY slot is deleted by a batch that then fails: it comes back,
+ * and the page the guest dirtied before is still reported dirty.
+ */
+TEST_F(vm, rollback_keeps_pages_dirty)
+{
+	struct memplug_slot a = slot(self->mem, 0, SLOT_SIZE), s[2];
+	uint64_t bitmap[SLOT_SIZE / 4096 / 64];
+	struct kvm_dirty_log log = { .slot = a.id, .dirty_bitmap = bitmap };
+	int err;
+
+	a.flags = MEMPLUG_SLOT_F_LOG_DIRTY;
+	ASSERT_EQ(0, memplug_nl__apply(&self->nl, self->id, &a, 1, NULL));
+	/* Start clean, then the guest dirties page 3. */
+	ASSERT_EQ(0, ioctl(self->g.vm_fd, KVM_GET_DIRTY_LOG, &log));
+	ASSERT_EQ(0, kvm_guest__write(&self->g, a.gpa + 3 * 4096, 7));
+	s[0] = a;
+	s[0].size = 0;
+	s[1] = slot(self->mem, 1, SLOT_SIZE);
+	ASSERT_EQ(0, set_param("fault_entry", 1));
+	err = memplug_nl__apply(&self->nl, self->id, s, 2, NULL);
+	set_param("fault_entry", -1);
+	EXPECT_EQ(-ENOMEM, err);
+	memset(bitmap, 0, sizeof(bitmap));
+	ASSERT_EQ(0, ioctl(self->g.vm_fd, KVM_GET_DIRTY_LOG, &log));
+	EXPECT_TRUE(bitmap[0] & (1ULL << 3)) {
+		TH_LOG("the guest's write to page 3 is no longer dirty");
+	}
+}
+
+/* The VMM (a child here) exits; its VM stays attached: batches fail. */
+TEST(vm_of_exited_process_esrch)
+{
+	struct memplug_slot s;
+	struct memplug_range r;
+	struct genl_conn nl;
+	int sv[2], fds[2], nfds = 2, status;
+	char buf[8];
+	void *mem;
+	uint32_t id;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	mem = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct kvm_guest g;
+		int fd[1];
+
+		if (kvm_guest__create(&g))
+			_exit(1);
+		fd[0] = g.vm_fd;
+		if (scm__send(sv[1], "vm", 2, fd, 1))
+			_exit(2);
+		/* Wait to be told, then exit with the VM fd passed on. */
+		if (read(sv[1], buf, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_LT(0, scm__recv(sv[0], buf, sizeof(buf), fds, &nfds, 0));
+	ASSERT_EQ(1, nfds);
+	ASSERT_EQ(0, memplug_nl__open(&nl));
+	r = (struct memplug_range){ SLOT_BASE, REGION_SLOTS, GPA_BASE,
+				    REGION_SIZE, (uintptr_t)mem, REGION_SIZE,
+				    0 };
+	ASSERT_EQ(0, memplug_nl__attach(&nl, fds[0], &r, &id));
+	s = slot(mem, 0, SLOT_SIZE);
+	EXPECT_EQ(0, memplug_nl__apply(&nl, id, &s, 1, NULL));
+	ASSERT_EQ(1, write(sv[0], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	s = slot(mem, 1, SLOT_SIZE);
+	EXPECT_EQ(-ESRCH, memplug_nl__apply(&nl, id, &s, 1, NULL));
+	EXPECT_STREQ("the VM's process has exited", nl.extack);
+	EXPECT_EQ(0, memplug_nl__detach(&nl, id));
+	genl_conn__close(&nl);
+	close(fds[0]);
+	munmap(mem, REGION_SIZE);
+}
+
+TEST_HARNESS_MAIN
