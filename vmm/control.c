@@ -122,10 +122,7 @@ static int handle_line(struct vmm *vmm, char *line, char *out, size_t len)
 		ret = hotplug_config__parse_patch(line + 6, strlen(line + 6), &p,
 						  err, sizeof(err));
 		if (!ret) {
-			/* the transport's MSI-X state is the vCPUs' too */
-			pthread_mutex_lock(&vmm->dev_lock);
 			ret = virtio_mem__patch(vmm->vmem, &p, err, sizeof(err));
-			pthread_mutex_unlock(&vmm->dev_lock);
 		}
 		return ret ? reply_error(out, len, err) : reply_get(vmm, out, len);
 	}

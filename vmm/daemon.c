@@ -224,9 +224,7 @@ static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *
 			break;
 		}
 		p.requested_size_mib = m->request.requested_size_mib;
-		pthread_mutex_lock(&d->vmm->dev_lock);	/* as control.c */
 		ret = virtio_mem__patch(d->vmm->vmem, &p, err, sizeof(err));
-		pthread_mutex_unlock(&d->vmm->dev_lock);
 		daemon__reply(d, m->seq, ret, err);
 		break;
 	case MEMPLUG_VMM_CONFIG:

@@ -18,6 +18,9 @@
 
 enum { JOB_DISCARD, JOB_DETACH };
 
+/* the worker punches at most this much at a time */
+#define PUNCH_CHUNK	(16ULL << 20)
+
 struct hotplug_job {
 	int type;
 	uint64_t off, len;	/* DISCARD */
@@ -253,29 +256,62 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
+/*
+ * Take the part of a queued discard that overlaps [off, off + len) out of
+ * the queue (what is left of it stays queued); false when none overlaps.
+ */
+static bool take_overlap(struct vmm_hotplug *hp, uint64_t off, uint64_t len,
+			 struct hotplug_job *out)
+{
+	struct hotplug_job j, rest;
+	uint64_t a, b;
+	unsigned int i;
+
+	for (i = 0; i < hp->nr_jobs; i++) {
+		j = hp->jobs[i];
+		if (j.type != JOB_DISCARD || !overlaps(off, len, j.off, j.len))
+			continue;
+		a = j.off > off ? j.off : off;
+		b = j.off + j.len < off + len ? j.off + j.len : off + len;
+		*out = (struct hotplug_job){ .type = JOB_DISCARD, .off = a, .len = b - a };
+		if (j.off < a && j.off + j.len > b) {
+			/* the middle is ours: the head stays here, the tail is queued */
+			hp->jobs[i].len = a - j.off;
+			rest = (struct hotplug_job){ .type = JOB_DISCARD, .off = b,
+						     .len = j.off + j.len - b };
+			if (!queue_job(hp, &rest))
+				out->len = j.off + j.len - a;	/* no room: ours too */
+		} else if (j.off < a) {
+			hp->jobs[i].len = a - j.off;
+		} else if (j.off + j.len > b) {
+			hp->jobs[i].off = b;
+			hp->jobs[i].len = j.off + j.len - b;
+		} else {
+			memmove(hp->jobs + i, hp->jobs + i + 1,
+				(--hp->nr_jobs - i) * sizeof(j));
+		}
+		return true;
+	}
+	return false;
+}
+
 void hotplug__wait_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
 {
 	struct hotplug_job j;
-	unsigned int i;
 
 	pthread_mutex_lock(&hp->lock);
 	for (;;) {
 		/*
-		 * A queued overlapping discard is taken over and done here:
-		 * waiting for it could wait behind a detach job that needs
-		 * the lock our caller holds.
+		 * The overlapping part of a queued discard is done here, and
+		 * only that part: waiting for the worker could wait behind a
+		 * detach job that needs the lock our caller holds, and a
+		 * whole slot's punch on a vCPU would stall the guest.
 		 */
-		for (i = 0; i < hp->nr_jobs; i++) {
-			j = hp->jobs[i];
-			if (j.type != JOB_DISCARD || !overlaps(off, len, j.off, j.len))
-				continue;
-			memmove(hp->jobs + i, hp->jobs + i + 1,
-				(--hp->nr_jobs - i) * sizeof(j));
+		while (take_overlap(hp, off, len, &j)) {
 			pthread_mutex_unlock(&hp->lock);
 			punch(hp, j.off, j.len);
 			__atomic_add_fetch(&hp->discarded_bytes, j.len, __ATOMIC_RELAXED);
 			pthread_mutex_lock(&hp->lock);
-			i = -1;
 		}
 		if (!(hp->busy && overlaps(off, len, hp->busy_off, hp->busy_len)))
 			break;
@@ -304,7 +340,14 @@ static void *hotplug__worker(void *arg)
 		if (hp->stop)
 			break;
 		j = hp->jobs[0];
-		memmove(hp->jobs, hp->jobs + 1, --hp->nr_jobs * sizeof(j));
+		if (j.type == JOB_DISCARD && j.len > PUNCH_CHUNK) {
+			/* a bounded wait for a PLUG that needs this range */
+			hp->jobs[0].off += PUNCH_CHUNK;
+			hp->jobs[0].len -= PUNCH_CHUNK;
+			j.len = PUNCH_CHUNK;
+		} else {
+			memmove(hp->jobs, hp->jobs + 1, --hp->nr_jobs * sizeof(j));
+		}
 		hp->busy = true;
 		hp->busy_off = j.type == JOB_DISCARD ? j.off : 0;
 		hp->busy_len = j.type == JOB_DISCARD ? j.len : 0;

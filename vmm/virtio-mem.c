@@ -33,6 +33,8 @@
 struct virtio_mem {
 	struct virtio_device vdev;
 	pthread_mutex_t lock;
+	pthread_mutex_t patch_lock;	/* one PATCH at a time */
+	pthread_mutex_t slot_lock;	/* attach/detach; inside vm->lock */
 	pthread_cond_t cond;		/* plugged or requested changed */
 	uint64_t gen;			/* counts those changes */
 	struct hotplug_config cfg;
@@ -41,6 +43,7 @@ struct virtio_mem {
 
 	uint64_t addr, region_size, block_size, slot_size;
 	uint64_t usable_region_size, plugged_size, requested_size;
+	uint64_t attaching;		/* a PATCH's size while it attaches ahead */
 	uint64_t nr_blocks, blocks_per_slot;
 	uint64_t *plugged;		/* bitmap, one bit per block */
 	uint32_t *slot_blocks;		/* plugged blocks per slot */
@@ -86,11 +89,13 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-/* Slots the current request needs kept attached. */
+/* Slots the current request, or the one a PATCH attaches for, needs kept attached. */
 static uint64_t slots_needed(struct virtio_mem *vm)
 {
-	return vm->attach_ahead ? round_up(vm->requested_size, vm->slot_size) /
-				  vm->slot_size : 0;
+	uint64_t req = vm->requested_size > vm->attaching ? vm->requested_size :
+		       vm->attaching;
+
+	return vm->attach_ahead ? round_up(req, vm->slot_size) / vm->slot_size : 0;
 }
 
 /*
@@ -120,20 +125,23 @@ static void update_usable(struct virtio_mem *vm, bool may_shrink)
 		vm->usable_region_size = end;
 }
 
+/* With vm->lock (a PLUG) or without it (a PATCH attaching ahead). */
 static int attach_slot(struct virtio_mem *vm, uint32_t s)
 {
 	uint64_t t0;
-	int ret;
+	int ret = 0;
 
-	if (vm->hp->attached[s])
-		return 0;
-	t0 = now_ns();
-	ret = hotplug__attach(vm->hp, s);
-	vm->times.attach_ns_total += now_ns() - t0;
-	vm->times.nr_attach++;
-	if (ret)
-		pr_err("attaching slot %u (%s): %s", s, vm->hp->ops->name,
-		       strerror(-ret));
+	pthread_mutex_lock(&vm->slot_lock);
+	if (!vm->hp->attached[s]) {
+		t0 = now_ns();
+		ret = hotplug__attach(vm->hp, s);
+		vm->times.attach_ns_total += now_ns() - t0;
+		vm->times.nr_attach++;
+		if (ret)
+			pr_err("attaching slot %u (%s): %s", s, vm->hp->ops->name,
+			       strerror(-ret));
+	}
+	pthread_mutex_unlock(&vm->slot_lock);
 	return ret;
 }
 
@@ -143,6 +151,7 @@ void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
 	int ret;
 
 	pthread_mutex_lock(&vm->lock);
+	pthread_mutex_lock(&vm->slot_lock);
 	if (vm->hp->attached[s] && !vm->slot_blocks[s] && s >= slots_needed(vm)) {
 		t0 = now_ns();
 		ret = hotplug__detach(vm->hp, s);
@@ -152,6 +161,7 @@ void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
 			pr_err("detaching slot %u (%s): %s", s, vm->hp->ops->name,
 			       strerror(-ret));
 	}
+	pthread_mutex_unlock(&vm->slot_lock);
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -428,35 +438,62 @@ static const struct virtio_ops virtio_mem_ops = {
 	.features_ok = virtio_mem__features_ok,
 };
 
+static bool driver_active(struct virtio_mem *vm)
+{
+	return (vm->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(vm->vdev.status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/*
+ * A PATCH attaches the slots a larger request needs before the guest
+ * hears of it without vm->lock or the transport's lock (slot_lock orders
+ * it against PLUG and the worker), so that vCPU exits and guest requests
+ * go on meanwhile: a big growth is many memslot ioctls.  Then the new size is published under
+ * both locks (the config interrupt is the transport's MSI-X state).  A
+ * PLUG that finds its slot not yet attached attaches it itself.
+ */
 int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 		      char *err, size_t errlen)
 {
-	uint64_t req, s, n;
+	uint64_t req, s, n, t0;
+	bool active;
 	int ret;
 
 	ret = hotplug_config__check_patch(&vm->cfg, p, err, errlen);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&vm->lock);
-	if (!(vm->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) ||
-	    (vm->vdev.status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
-		pthread_mutex_unlock(&vm->lock);
-		snprintf(err, errlen, "Invalid request: the guest's virtio-mem driver is not active");
-		return -EAGAIN;
-	}
 	req = p->requested_size_mib * MIB;
-	__atomic_store_n(&vm->requested_size, req, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&vm->patch_lock);
+	t0 = now_ns();
+	pthread_mutex_lock(&vm->lock);
+	active = driver_active(vm);
+	n = vm->attach_ahead ? round_up(req, vm->slot_size) / vm->slot_size : 0;
 	memset(&vm->times, 0, sizeof(vm->times));
-	vm->times.patch_ns = now_ns();
+	vm->times.patch_ns = t0;
+	vm->attaching = req;	/* the worker must not detach them meanwhile */
+	pthread_mutex_unlock(&vm->lock);
+	for (s = 0; active && s < n; s++)
+		attach_slot(vm, s);	/* on failure: attached on PLUG */
+
+	if (vm->vdev.transport_lock)
+		pthread_mutex_lock(vm->vdev.transport_lock);
+	pthread_mutex_lock(&vm->lock);
+	vm->attaching = 0;
+	if (driver_active(vm)) {
+		__atomic_store_n(&vm->requested_size, req, __ATOMIC_RELAXED);
+	} else {
+		snprintf(err, errlen, "Invalid request: the guest's virtio-mem driver is not active");
+		ret = -EAGAIN;
+	}
+	/* what the request does not need, attached ahead or left over */
+	n = slots_needed(vm);
+	for (s = n; s < vm->hp->nr_slots; s++)
+		if (vm->hp->attached[s] && !vm->slot_blocks[s])
+			hotplug__queue_detach(vm->hp, s);
+	if (ret)
+		goto out;
 	if (vm->plugged_size == req)
 		vm->times.settled_ns = vm->times.patch_ns;
-	n = slots_needed(vm);
-	for (s = 0; s < vm->hp->nr_slots; s++) {
-		if (s < n)
-			attach_slot(vm, s);	/* on failure: attached on PLUG */
-		else if (vm->hp->attached[s] && !vm->slot_blocks[s])
-			hotplug__queue_detach(vm->hp, s);
-	}
 	vm->times.attached_ns = now_ns();
 	update_usable(vm, false);
 	vm->vdev.config_generation++;
@@ -464,8 +501,12 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 		vm->vdev.signal_config(&vm->vdev);
 	vm->gen++;
 	pthread_cond_broadcast(&vm->cond);
+out:
 	pthread_mutex_unlock(&vm->lock);
-	return 0;
+	if (vm->vdev.transport_lock)
+		pthread_mutex_unlock(vm->vdev.transport_lock);
+	pthread_mutex_unlock(&vm->patch_lock);
+	return ret;
 }
 
 void virtio_mem__get(struct virtio_mem *vm, struct hotplug_state *st)
@@ -586,6 +627,8 @@ struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
 		return NULL;
 	}
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->patch_lock, NULL);
+	pthread_mutex_init(&vm->slot_lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	vm->vdev.ops = &virtio_mem_ops;
 	vm->vdev.priv = vm;

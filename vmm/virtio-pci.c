@@ -419,6 +419,7 @@ int virtio_pci__init(struct vmm *vmm, struct virtio_device *vdev, int slot)
 	vp->vdev = vdev;
 	vp->vmm = vmm;
 	vdev->transport = vp;
+	vdev->transport_lock = &vmm->dev_lock;
 	vdev->signal_vq = signal_vq;
 	vdev->signal_config = signal_config;
 	reset(vp);

@@ -99,6 +99,7 @@ struct virtio_device {
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	/* set by the transport */
 	void *transport;
+	pthread_mutex_t *transport_lock;	/* held around its register accesses */
 	void (*signal_vq)(struct virtio_device *vdev, int q);
 	void (*signal_config)(struct virtio_device *vdev);
 };

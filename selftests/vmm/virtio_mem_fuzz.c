@@ -392,6 +392,11 @@ static bool clean_request(struct fuzz *f, uint16_t type, uint64_t addr,
 		*why = "a well-formed request broke the queue";
 	else
 		return true;
+	fprintf(stderr, "# queue %s size %u avail %u/%u used %u, buffers %#llx %#llx, rings %#llx %#llx %#llx\n",
+		queue_ok(f) ? "ok" : "broken", f->vq->size, f->avail_idx, f->vq->last_avail,
+		f->vq->used_idx, (unsigned long long)rq, (unsigned long long)rs,
+		(unsigned long long)f->vq->desc_gpa, (unsigned long long)f->vq->avail_gpa,
+		(unsigned long long)f->vq->used_gpa);
 	fprintf(stderr, "# req %u addr %#llx nb %u: resp %u (want %u) len %ld state %u/%u plugged %llu/%llu usable %llu/%llu\n",
 	       type, (unsigned long long)addr, nb, resp.type, want, len,
 	       resp.u.state.state, state, (unsigned long long)c.plugged_size,
@@ -497,6 +502,7 @@ static void *racer(void *arg)
 		uint16_t qs;
 		struct vring_desc *desc;
 		uint64_t r;
+		int k;
 
 		if (!f->racing) {
 			pthread_cond_wait(&f->race_cond, &f->race_lock);
@@ -504,8 +510,8 @@ static void *racer(void *arg)
 		}
 		qs = f->vq->size;
 		desc = guest(f, f->vq->desc_gpa, 16 * qs);
-		r = rnd(&f->racer_rng);
-		if (desc && qs) {
+		for (k = 0; k < 64 && desc && qs; k++) {
+			r = rnd(&f->racer_rng);
 			switch (r % 4) {
 			case 0:
 				__atomic_store_n(&desc[(r >> 8) % qs].len, (uint32_t)(r >> 32),
@@ -527,7 +533,7 @@ static void *racer(void *arg)
 			}
 			f->racer_writes++;
 		}
-		/* let the main thread stop us between two writes */
+		/* let the main thread stop us between two batches */
 		pthread_mutex_unlock(&f->race_lock);
 		pthread_mutex_lock(&f->race_lock);
 	}

@@ -12,7 +12,9 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_mem.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -515,6 +517,106 @@ TEST_F(vmem, misaligned_rings_are_refused)
 	ASSERT_EQ(-EINVAL, virtqueue__map(self->vq));
 	self->vq->used_gpa = USED_GPA;
 	ASSERT_EQ(0, virtqueue__map(self->vq));
+}
+
+/* slot operations whose attach waits until the test lets it go */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_open, in_attach;
+
+static int gated_attach(void *ctx, const struct hotplug_slot *s)
+{
+	pthread_mutex_lock(&gate_lock);
+	in_attach = true;
+	pthread_cond_broadcast(&gate_cond);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	return hotplug_local_ops.attach(ctx, s);
+}
+
+static const struct hotplug_slots_ops gated_ops = {
+	.name = "gated", .attach = gated_attach, .detach = NULL,
+};
+
+struct patch_arg {
+	FIXTURE_DATA(vmem) *self;
+	int ret;
+};
+
+static void *patch_thread(void *arg)
+{
+	struct patch_arg *a = arg;
+
+	a->ret = patch(a->self, 512);
+	return NULL;
+}
+
+static void *state_thread(void *arg)
+{
+	FIXTURE_DATA(vmem) *self = arg;
+
+	return (void *)(long)REQ(VIRTIO_MEM_REQ_STATE, BASE, 1);
+}
+
+TEST_F(vmem, patch_attaching_slots_does_not_hold_up_requests)
+{
+	struct patch_arg a = { self, -1 };
+	struct timespec ts;
+	pthread_t pt, st;
+	void *res;
+	int done;
+
+	self->vmm.hp->ops = &gated_ops;
+	ASSERT_EQ(0, pthread_create(&pt, NULL, patch_thread, &a));
+	pthread_mutex_lock(&gate_lock);
+	while (!in_attach)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	/* a slot ioctl is in progress: the guest's requests still get answers */
+	ASSERT_EQ(0, pthread_create(&st, NULL, state_thread, self));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;	/* a hang, not a speed: without the fix it never ends */
+	done = pthread_timedjoin_np(st, &res, &ts);
+	pthread_mutex_lock(&gate_lock);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	ASSERT_EQ(0, done) TH_LOG("a STATE waited behind the PATCH's slot attach");
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, (long)res);
+	pthread_join(pt, NULL);
+	ASSERT_EQ(0, a.ret);
+	ASSERT_TRUE(self->vmm.hp->attached[3]);
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 256));
+}
+
+TEST_F(vmem, replug_after_unplug_all_keeps_what_the_guest_writes)
+{
+	uint64_t i, b;
+	uint8_t *p;
+
+	/* 128 MiB plugged and touched, then all unplugged: one big discard */
+	ASSERT_EQ(0, patch(self, 256));
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 64));
+	for (i = 0; i < 128 * MIB; i += 4096)
+		*(uint8_t *)kvm__gpa_to_hva(&self->vmm, BASE + i, 1) = 0x11;
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0));
+	/* blocks in the middle of it plugged again at once and written */
+	for (b = 20; b < 64; b += 7) {
+		ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + b * 2 * MIB, 1));
+		p = kvm__gpa_to_hva(&self->vmm, BASE + b * 2 * MIB, 2 * MIB);
+		ASSERT_NE(NULL, p);
+		memset(p, 0x22, 2 * MIB);
+	}
+	/* what is left of the discard must not reach them */
+	hotplug__flush(self->vmm.hp);
+	for (b = 0; b < 64; b++) {
+		p = kvm__gpa_to_hva(&self->vmm, BASE + b * 2 * MIB, 2 * MIB);
+		for (i = 0; i < 2 * MIB; i += 4096)
+			ASSERT_EQ(b >= 20 && (b - 20) % 7 == 0 ? 0x22 : 0, p[i])
+				TH_LOG("block %llu offset %llu", (unsigned long long)b,
+				       (unsigned long long)i);
+	}
 }
 
 TEST_F(vmem, used_index_is_the_devices_own)
