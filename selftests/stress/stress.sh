@@ -261,10 +261,11 @@ check "memcheck's self-test: a flipped bit is one bad page ($P)" \
 # under a memplugd in local mode (so that it sets its own memslots).
 start=$(date +%s)
 # the VMM kills: at cycle 3 or 4 and 6..8 (a run that reaches few
-# cycles under load still has them); local mode for sure from cycle 2
+# cycles under load still has them); local mode for sure in cycle 1, so
+# that module-mode cycles follow with the VMM that lived through it
 rnd 2; vmm_kill1=$((3 + R))
 rnd 3; vmm_kill2=$((6 + R))
-local_at=2
+local_at=1
 cycles=0 unplug_short=0 plug_short=0 plug_short_module=0 vmm_kills=0 vm_left=0 kvm_left=0
 for c in $(seq 1 "$CYCLES"); do
 	if [ $(($(date +%s) - start)) -ge "$CAP" ]; then
