@@ -268,7 +268,7 @@ static uint64_t edge_addr(struct fuzz *f)
 
 	if (below(f, 3))
 		return BASE + below(f, NR_BLOCKS + 8) * BLOCK;
-	return e[below(f, sizeof(e) / sizeof(e[0]))];
+	return e[below(f, ARRAY_SIZE(e))];
 }
 
 static uint16_t edge_nb(struct fuzz *f)
@@ -277,7 +277,7 @@ static uint16_t edge_nb(struct fuzz *f)
 
 	if (below(f, 3))
 		return 1 + below(f, below(f, 2) ? 8 : 128);
-	return e[below(f, sizeof(e) / sizeof(e[0]))];
+	return e[below(f, ARRAY_SIZE(e))];
 }
 
 /* The spec's answer, and the model after it. */
@@ -356,11 +356,10 @@ static bool clean_request(struct fuzz *f, uint16_t type, uint64_t addr,
 		hotplug__flush(f->vmm.hp);
 	if (!rings_apart(f))
 		check = false;
-	if (rq >= BASE) {
+	if (rq >= BASE)
 		memcpy(f->vmm.hp->hva + (rq - BASE), &req, sizeof(req));
-	} else {
+	else
 		memcpy(ram(f, rq), &req, sizeof(req));
-	}
 	n = split(f, d, rq, sizeof(req), 0);
 	n += split(f, d + n, rs, sizeof(resp), VRING_DESC_F_WRITE);
 	if (n > f->vq->size)
@@ -474,7 +473,7 @@ static void chaos_chain(struct fuzz *f)
 	f->chaos++;
 	for (i = 0; i < n; i++) {
 		uint64_t a = below(f, 2) ? CHAOS_AREA + below(f, AREA_LEN) :
-			     addrs[below(f, sizeof(addrs) / sizeof(addrs[0]))];
+			     addrs[below(f, ARRAY_SIZE(addrs))];
 		uint32_t len = below(f, 4) ? below(f, 64) : (uint32_t)rnd(&f->rng);
 		uint16_t flags = rnd(&f->rng) & (below(f, 4) ? 3 : 0xffff);
 		uint16_t next = below(f, 8) ? below(f, qs) : (uint16_t)rnd(&f->rng);

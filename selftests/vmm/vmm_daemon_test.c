@@ -204,7 +204,7 @@ TEST_F_TIMEOUT(fake, bad_config_gets_an_error, 120)
 
 	start_vmm(self, true);
 	ASSERT_TRUE(accept_register(self, MEMPLUG_MODE_LOCAL));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		ASSERT_GT(0, config(self, bad[i], 10 + i)) TH_LOG("config %u", i);
 		ASSERT_TRUE(vmm_alive(self));
 	}
