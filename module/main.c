@@ -19,19 +19,20 @@
 
 /*
  * Limits an attacker with CAP_NET_ADMIN could otherwise push into KVM's
- * arithmetic: x86 guest-physical addresses have at most 52 bits.
+ * arithmetic: x86 guest-physical addresses have at most 52 bits.  6.1's
+ * policy takes a non-const pointer: read-only after init instead.
  */
-static struct netlink_range_validation memplug_addr_range = {
+static struct netlink_range_validation memplug_addr_range __ro_after_init = {
 	.min = 0,
 	.max = (1ULL << 52) - 1,
 };
 
-static struct netlink_range_validation memplug_size_range = {
+static struct netlink_range_validation memplug_size_range __ro_after_init = {
 	.min = PAGE_SIZE,
 	.max = 1ULL << 52,
 };
 
-static struct netlink_range_validation memplug_slot_size_range = {
+static struct netlink_range_validation memplug_slot_size_range __ro_after_init = {
 	.min = 0,
 	.max = 1ULL << 52,
 };
@@ -190,8 +191,11 @@ struct genl_family memplug_family __ro_after_init = {
 	.n_ops		= ARRAY_SIZE(memplug_ops),
 	.mcgrps		= memplug_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(memplug_mcgrps),
-	/* Strict validation and mandatory policies for every command. */
-	.resv_start_op	= __MEMPLUG_CMD_MAX,
+	/*
+	 * 0: every command gets strict attribute validation, a mandatory
+	 * policy and header checks (reserved field, nlmsg_flags).
+	 */
+	.resv_start_op	= 0,
 	.parallel_ops	= true,
 };
 

@@ -17,10 +17,12 @@
 #include <linux/slab.h>
 #include "internal.h"
 
+#ifdef MEMPLUG_FAULT_INJECT
 /*
- * Fault injection for the selftests: the batch entry with this index fails
- * as if KVM ran out of memory, which exercises the rollback path that
- * pre-validation otherwise leaves unreachable.  -1: off.
+ * Fault injection for the selftests, in a build from the checkout only
+ * (module/Kbuild): the batch entry with this index fails as if KVM ran out
+ * of memory, which exercises the rollback path that pre-validation
+ * otherwise leaves unreachable.  -1: off.
  */
 static int fault_entry = -1;
 module_param(fault_entry, int, 0600);
@@ -29,6 +31,10 @@ MODULE_PARM_DESC(fault_entry, "selftests: fail the Nth batch entry (-1: off)");
 static int fault_undo = -1;
 module_param(fault_undo, int, 0600);
 MODULE_PARM_DESC(fault_undo, "selftests: fail undoing the Nth entry (-1: off)");
+#define memplug_fault(param, idx)	((idx) == READ_ONCE(param))
+#else
+#define memplug_fault(param, idx)	false
+#endif
 
 enum memplug_op {
 	MEMPLUG_OP_CREATE,
@@ -352,7 +358,7 @@ static int memplug_entry_undo(struct memplug_vm *vm, struct memplug_entry *e,
 {
 	int err;
 
-	if (idx == READ_ONCE(fault_undo))
+	if (memplug_fault(fault_undo, idx))
 		return -ENOMEM;
 	switch (e->op) {
 	case MEMPLUG_OP_CREATE:
@@ -392,7 +398,7 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 	int err;
 
 	for (i = 0; i < b->n; i++) {
-		if (i == READ_ONCE(fault_entry))
+		if (memplug_fault(fault_entry, i))
 			err = -ENOMEM;
 		else
 			err = memplug_entry_do(vm, &b->e[i]);

@@ -540,4 +540,47 @@ TEST(unprivileged_sees_no_layout)
 	munmap(mem, REGION_SIZE);
 }
 
+/*
+ * Every command has strict header checks: a set reserved field or an odd
+ * nlmsg flag is refused, not ignored.  And VM ids are not reused at once:
+ * a stale id names no VM.
+ */
+TEST(strict_headers_cyclic_ids)
+{
+	struct raw_msg m;
+	struct kvm_guest g;
+	struct genl_conn c;
+	struct memplug_range r;
+	void *mem = region_map();
+	uint32_t id1, id2;
+	int family = family_id(), fd;
+
+	ASSERT_LT(0, family);
+	fd = raw_open(0);
+	ASSERT_LE(0, fd);
+	raw_init(&m, family, MEMPLUG_CMD_VM_GET, NLM_F_ACK, 1);
+	((struct genlmsghdr *)NLMSG_DATA(&m.nlh))->reserved = 1;
+	raw_u32(&m, MEMPLUG_A_VM_ID, 1);
+	ASSERT_EQ(0, raw_send(fd, &m));
+	EXPECT_EQ(-EINVAL, raw_wait(fd, 1, NULL));
+	raw_init(&m, family, MEMPLUG_CMD_VM_DETACH, NLM_F_ACK | NLM_F_EXCL, 2);
+	raw_u32(&m, MEMPLUG_A_VM_ID, 1);
+	ASSERT_EQ(0, raw_send(fd, &m));
+	EXPECT_EQ(-EINVAL, raw_wait(fd, 2, NULL));
+	close(fd);
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(0, kvm_guest__create(&g));
+	ASSERT_EQ(0, memplug_nl__open(&c));
+	r = (struct memplug_range){ SLOT_BASE, REGION_SLOTS, GPA_BASE,
+				    REGION_SIZE, (uintptr_t)mem, REGION_SIZE, 0 };
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id1));
+	ASSERT_EQ(0, memplug_nl__detach(&c, id1));
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id2));
+	EXPECT_NE(id1, id2);
+	genl_conn__close(&c);
+	kvm_guest__destroy(&g);
+	munmap(mem, REGION_SIZE);
+}
+
 TEST_HARNESS_MAIN

@@ -11,9 +11,25 @@
  * =============
  *
  * Family "memplug", version MEMPLUG_GENL_VERSION, multicast group "events".
- * All u64 attributes are 64-bit aligned with MEMPLUG_A_PAD /
+ * Every command has strict validation: unknown attributes, a set reserved
+ * header field and nlmsg_flags other than REQUEST, ACK, ECHO and DUMP are
+ * refused.  All u64 attributes are 64-bit aligned with MEMPLUG_A_PAD /
  * MEMPLUG_SLOT_A_PAD.  Every rejection carries an extack message; when one
  * attribute is at fault the extack points at it.
+ *
+ * Without CAP_NET_ADMIN
+ * ---------------------
+ *
+ * A caller without CAP_NET_ADMIN (in the initial user namespace) may only:
+ *  - VM_GET (doit, dump): no MEMPLUG_A_OWNER_PORTID, MEMPLUG_A_HVA_BASE or
+ *    MEMPLUG_A_HVA_SIZE; takes no KVM lock; each reply within a page;
+ *  - SLOT_GET (dump): slots without MEMPLUG_SLOT_A_HVA; read under KVM's
+ *    SRCU, never kvm->slots_lock;
+ *  - HOTPLUG_GET: answered from the owner's last GET body, or relayed to
+ *    the owner, at most MEMPLUG_RELAY_CALLER_MAX per socket and
+ *    MEMPLUG_RELAY_VM_MAX per VM in flight, the forwarded message sized to
+ *    its content.
+ * Every other command fails with EPERM, and joining "events" too.
  *
  * MEMPLUG_CMD_VM_ATTACH (CAP_NET_ADMIN)
  * -------------------------------------
