@@ -1,16 +1,19 @@
 # selftests/memplug: memplug.ko against real KVM VMs (in the test VM).
-# memplug_rmmod_test unloads and reloads the module: keep it last.
+# memplug_rmmod_test unloads and reloads the module: keep it last, after
+# memplug_fuzz (which checks the module is left unreferenced).
 MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
 	$(B)/selftests/memplug/memplug_owner_test \
 	$(B)/selftests/memplug/memplug_relay_test \
 	$(B)/selftests/memplug/memplug_batch_test \
 	$(B)/selftests/memplug/ynl_test.sh \
+	$(B)/selftests/memplug/memplug_fuzz \
 	$(B)/selftests/memplug/memplug_rmmod_test
 VM_TESTS += $(MEMPLUG_TESTS)
 
 $(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test \
 $(B)/selftests/memplug/memplug_owner_test \
-$(B)/selftests/memplug/memplug_relay_test: \
+$(B)/selftests/memplug/memplug_relay_test \
+$(B)/selftests/memplug/memplug_fuzz: \
 		$(B)/selftests/memplug/%: selftests/memplug/%.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
 		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
