@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hotplug_config: the /hotplug/memory JSON schema (shared/DESIGN.md §3),
+ * hotplug_config: the /hotplug/memory JSON schema (Documentation/json.md),
  * in one place for memplug-vmm and memplugd.
  *
  * Bodies are flat JSON objects of non-negative integers.  The parser is a
  * small strict one written for exactly that shape, because json-c silently
- * accepts what serde (the seed) rejects: negatives, fractions, duplicate
+ * accepts what serde (squib) rejects: negatives, fractions, duplicate
  * keys, numbers beyond u64, trailing garbage.
  *
  * Every function returns 0 or -EINVAL and, on error, writes a one-line
- * message (the seed's texts for range errors) into err.
+ * message (squib's texts for range errors) into err.
  */
 #ifndef MEMPLUG_HOTPLUG_CONFIG_H
 #define MEMPLUG_HOTPLUG_CONFIG_H

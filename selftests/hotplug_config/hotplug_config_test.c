@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests of the /hotplug/memory JSON schema (lib/hotplug_config.c):
- * the seed's five cases, the messages of shared/DESIGN.md §3 and the strict
- * typing serde gives the seed.
+ * squib's five cases, the messages of Documentation/json.md and the strict
+ * typing serde gives squib.
  */
 #include <errno.h>
 #include <string.h>

@@ -50,7 +50,7 @@ vmm_start() {
 # vmm_boot NAME SECONDS ARGS...: vmm_start with --boot-timeout SECONDS,
 # then wait until the guest's init is up (0) or the VMM has exited.  Under
 # nested TCG an L2 guest now and then never reaches init (or resets; see
-# shared/DESIGN.md §5): such a boot is shown (VMM status, console tail) and
+# Documentation/test-vm.md): such a boot is shown (VMM status, console tail) and
 # tried once more, so a broken boot still fails and a flake stays visible.
 # Tests that measure the boot itself (vmm_boot.sh) do not use this.
 vmm_boot() {

@@ -18,7 +18,7 @@ rc=$?
 check "--smp 9: exit 2 with the range" sh -c "[ $rc -eq 2 ] && grep -q 'smp needs a number in 1..4' $T/e2"
 "$VMM" -k "$KERNEL" -i "$INITRD" --hotplug '{"total_size_mib":100,"slot_size_mib":128}' 2> "$T/e3"
 rc=$?
-check "bad PUT body: exit 2 with the seed's text" \
+check "bad PUT body: exit 2 with squib's text" \
 	sh -c "[ $rc -eq 2 ] && grep -qx 'memplug-vmm: error: --hotplug: Invalid total_size_mib: must be a multiple of slot_size_mib' $T/e3"
 "$VMM" -k /bin/sh 2> "$T/e4"
 rc=$?

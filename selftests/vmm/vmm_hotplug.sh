@@ -1,6 +1,6 @@
 #!/bin/sh
 # virtio-mem end to end on memplug-vmm with a real Linux guest:
-# PUT {1024, 2, 128}; bad PATCH bodies get the seed's texts and change
+# PUT {1024, 2, 128}; bad PATCH bodies get squib's texts and change
 # nothing; PATCH 512 plugs 512 MiB and the guest's MemTotal grows by
 # exactly that; PATCH 0 makes the guest unplug (what it keeps is
 # reported) and the VMM's hotplug memory (RssShmem) falls accordingly.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The rounds every target runs: resize (plug or unplug) with its phase
- * breakdown, the brief's sequence, and GET latency during an unplug.
+ * breakdown, the project's sequence, and GET latency during an unplug.
  *
  * All times are CLOCK_MONOTONIC, the clock of memplug.ko's event
  * timestamps (ktime_get_ns) and of memplug-vmm's own, so the phases of
@@ -101,7 +101,7 @@ bool bench_round__progress(struct bench_round *r, uint64_t mib, uint64_t ns)
 }
 
 /*
- * The guest may stop short (DESIGN §5: QEMU's guests kept 2 MiB): after
+ * The guest may stop short (QEMU's guests kept 2 MiB in the test VM): after
  * no progress for stall_s the round ends where the guest let go, and
  * "settled" is the last change, flagged as stalled.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The QEMU target, measured as shared/DESIGN.md §5 did for the anchor
+ * The QEMU target, measured as Documentation/benchmark.md describes for the anchor
  * figures: QMP on its unix socket (-qmp unix:PATH,server=on,wait=off),
  * "qom-set vm0 requested-size", then "qom-get vm0 size" polled back to
  * back, as fast as QMP answers.  QEMU has no phase timestamps of its own:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * From rows to what a reader wants: percentiles per phase, the brief's
+ * From rows to what a reader wants: percentiles per phase, the project's
  * targets as ratios against QEMU measured in the same run (absolute times
  * in the nested test VM are noisy, ratios within one run are not), where
  * the time goes in the median round, and a gnuplot script comparing the
