@@ -234,7 +234,11 @@
 #define MEMPLUG_SLOTS_MAX		32764
 #define MEMPLUG_BATCH_MAX		1024
 #define MEMPLUG_VMS_MAX			256
-#define MEMPLUG_HOTPLUG_BODY_MAX	4096
+/*
+ * With the NUL: a HOTPLUG_GET reply (anyone may ask) then fits one page,
+ * skb overhead included.
+ */
+#define MEMPLUG_HOTPLUG_BODY_MAX	3072
 /* The hotplug relay: how long the owner has, and requests in flight. */
 #define MEMPLUG_RELAY_TIMEOUT_MS	5000
 #define MEMPLUG_RELAY_VM_MAX		8
