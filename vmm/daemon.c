@@ -288,20 +288,39 @@ static void *daemon__tx(void *arg)
  * same region, which KVM takes as no change).  Module to local: the
  * filter keeps us from ever attaching a slot again; refuse instead.
  */
+/*
+ * memplugd came back, perhaps in the other mode: the slot operations
+ * follow it, both ways.  In module mode memplugd changes the memslots
+ * (it has taken over those this process made); in local mode this
+ * process does, unless the seccomp filter denies it the ioctls.
+ */
 static void daemon__mode_changed(struct vmm_daemon *d)
 {
 	struct vmm_hotplug *hp = d->vmm->hp;
 	struct virtio_mem *vmem = daemon__vmem(d->vmm);
+	const struct hotplug_slots_ops *ops = &hotplug_daemon_ops;
+	void *ctx = d;
 
-	if (!d->seccomp_on || d->mode == MEMPLUG_MODE_MODULE ||
-	    hp->ops == &hotplug_refuse_ops)
+	if (d->mode != MEMPLUG_MODE_MODULE) {
+		ops = d->seccomp_on ? &hotplug_refuse_ops : &hotplug_local_ops;
+		if (!d->seccomp_on)
+			ctx = d->vmm;
+	}
+	if (hp->ops == ops)
 		return;
-	pr_err("memplugd is back without memplug.ko, but memslot ioctls are denied to this process: "
-	       "no more slots are attached, plugs beyond them get NACK");
-	if (vmem)
-		virtio_mem__set_slot_ops(vmem, &hotplug_refuse_ops, d);
+	if (ops == &hotplug_refuse_ops)
+		pr_err("memplugd is back without memplug.ko, but memslot ioctls are denied to this process: "
+		       "no more slots are attached, plugs beyond them get NACK");
 	else
-		hp->ops = &hotplug_refuse_ops;
+		pr_info("memplugd is back in %s mode: slots are now attached by %s",
+			d->mode == MEMPLUG_MODE_MODULE ? "module" : "local",
+			ops->name);
+	if (vmem) {
+		virtio_mem__set_slot_ops(vmem, ops, ctx);
+	} else {
+		hp->ops = ops;
+		hp->ops_ctx = ctx;
+	}
 }
 
 static void *daemon__rx(void *arg)
