@@ -29,8 +29,10 @@
  * touch hotplug memslots at all: memplugd attaches every slot up to the
  * usable region before REQUEST, and detaches slots the VMM reports empty
  * (those still outside the usable region when it reads the report).  The
- * VMM keeps the protection of its own mapping: RW from REQUEST on for the
- * usable region, PROT_NONE once it has emptied a slot and reported it.
+ * VMM keeps its own mapping: the memfd from REQUEST on for the usable
+ * region; a slot it has emptied and reported, or never attached, is
+ * throw-away anonymous memory (never PROT_NONE under a memslot, so a guest
+ * touching it cannot stop the VMM).
  */
 #ifndef MEMPLUG_VMM_PROTO_H
 #define MEMPLUG_VMM_PROTO_H
