@@ -52,12 +52,13 @@ check_out "a hang shows the VM's tasks before the timeout" 'NMI backtrace for cp
 check "a guest panic exits 125" 125 $VMRUN --no-module -- sh -c 'echo c > /proc/sysrq-trigger; sleep 30'
 check_out "a guest panic is reported" '^vm-run: guest kernel panicked'
 # what the kernel prints when the test VM's CPUs stop: the run ends at once
-check "a soft lockup ends the run with 125" 125 $VMRUN --no-module --timeout 120 -- \
-	sh -c 'echo "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"; sleep 100'
+# (long timeouts: these runs end when the fault is seen, however slow the boot)
+check "a soft lockup ends the run with 125" 125 $VMRUN --no-module --timeout 300 -- \
+	sh -c 'echo "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"; sleep 280'
 check_out "a soft lockup is reported" '^vm-run: the test VM soft-locked'
 # a VM whose timer stopped prints nothing: its init's heartbeat stops
 check "a stopped heartbeat ends the run with 125" 125 env VMRUN_STALL_SEC=15 \
-	$VMRUN --no-module --timeout 120 -- sh -c \
-	'r=$(dirname $(grep -l heartbeat-test build/vm/runs/*/cmd)); rm $r/heartbeat; mkdir $r/heartbeat; sleep 100'
+	$VMRUN --no-module --timeout 300 -- sh -c \
+	'r=$(dirname $(grep -l heartbeat-test build/vm/runs/*/cmd)); rm $r/heartbeat; mkdir $r/heartbeat; sleep 280'
 check_out "a stopped heartbeat is reported" '^vm-run: the test VM soft-locked \(no heartbeat'
 exit $failed
