@@ -50,6 +50,16 @@ struct memplug_vm {
 	struct mutex lock;
 	bool detached;			/* under @lock */
 	unsigned long *added;		/* under @lock, bit i: slot_base + i */
+	/*
+	 * Under @lock: where each slot in @added was created.  The VMM can
+	 * replace a slot by its id behind our back; what no longer matches
+	 * is not ours to delete.
+	 */
+	struct memplug_slot_geo {
+		u64 gfn;
+		u64 npages;
+		u64 hva;
+	} *geo;
 	u32 nr_added;			/* bits in @added; read without @lock */
 	bool inconsistent;		/* an undo failed: see VM_GET */
 };
@@ -76,6 +86,10 @@ static inline bool memplug_req_attr_missing(struct genl_info *info, int attr)
 }
 
 /* vm.c */
+bool memplug_vm_slot_ours(const struct memplug_vm *vm,
+			  const struct kvm_memory_slot *slot);
+void memplug_vm_slot_track(struct memplug_vm *vm, u32 id, u64 gpa, u64 size,
+			   u64 hva);
 int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_detach_doit(struct sk_buff *skb, struct genl_info *info);
 int memplug_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info);

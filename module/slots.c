@@ -252,11 +252,12 @@ static int memplug_batch_check(struct memplug_vm *vm, struct memplug_batch *b,
 
 	for (i = 0; i < b->n; i++) {
 		struct memplug_entry *e = &b->e[i];
-		bool ours = test_bit(e->id - vm->slot_base, vm->added);
+		bool ours;
 
 		old = id_to_memslot(slots, e->id);
 		if (old && !old->npages)
 			old = NULL;
+		ours = old && memplug_vm_slot_ours(vm, old);
 		if (old) {
 			e->old_gpa = (u64)old->base_gfn << PAGE_SHIFT;
 			e->old_size = (u64)old->npages << PAGE_SHIFT;
@@ -382,7 +383,7 @@ static void memplug_entry_track(struct memplug_vm *vm,
 	if (e->op == MEMPLUG_OP_DELETE)
 		clear_bit(e->id - vm->slot_base, vm->added);
 	else
-		set_bit(e->id - vm->slot_base, vm->added);
+		memplug_vm_slot_track(vm, e->id, e->gpa, e->size, e->hva);
 }
 
 /*

@@ -64,8 +64,33 @@ void memplug_vm_put(struct memplug_vm *vm)
 	kvm_put_kvm(vm->kvm);
 	sock_put(vm->owner_sk);
 	bitmap_free(vm->added);
+	kvfree(vm->geo);
 	kfree(vm->get_body);
 	kfree(vm);
+}
+
+/* @slot (in KVM now) is one this attachment created or adopted; @vm->lock. */
+bool memplug_vm_slot_ours(const struct memplug_vm *vm,
+			  const struct kvm_memory_slot *slot)
+{
+	u32 i = slot->id - vm->slot_base;
+
+	return i < vm->slot_count && test_bit(i, vm->added) &&
+	       vm->geo[i].gfn == slot->base_gfn &&
+	       vm->geo[i].npages == slot->npages &&
+	       vm->geo[i].hva == slot->userspace_addr;
+}
+
+/* Slot @id is ours now, at this place; @vm->lock held. */
+void memplug_vm_slot_track(struct memplug_vm *vm, u32 id, u64 gpa, u64 size,
+			   u64 hva)
+{
+	u32 i = id - vm->slot_base;
+
+	set_bit(i, vm->added);
+	vm->geo[i].gfn = gpa >> PAGE_SHIFT;
+	vm->geo[i].npages = size >> PAGE_SHIFT;
+	vm->geo[i].hva = hva;
 }
 
 /* The request came from the owner's socket, not just from its port id. */
@@ -86,9 +111,12 @@ static u32 memplug_vm_remove_slots(struct memplug_vm *vm)
 		struct kvm_userspace_memory_region mem = {
 			.slot = vm->slot_base + bit,
 		};
+		struct kvm_memory_slot *slot;
 		int err;
 
-		if (!id_to_memslot(__kvm_memslots(kvm, 0), mem.slot))
+		slot = id_to_memslot(__kvm_memslots(kvm, 0), mem.slot);
+		/* Gone, or replaced by the VMM: not ours to delete. */
+		if (!slot || !memplug_vm_slot_ours(vm, slot))
 			continue;
 		err = __kvm_set_memory_region(kvm, &mem);
 		if (err)
@@ -272,13 +300,16 @@ static struct memplug_vm *memplug_vm_alloc(struct sk_buff *skb,
 	struct nlattr **tb = info->attrs;
 	struct memplug_vm *vm;
 
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return NULL;
 	vm->slot_base = nla_get_u32(tb[MEMPLUG_A_SLOT_BASE]);
 	vm->slot_count = nla_get_u32(tb[MEMPLUG_A_SLOT_COUNT]);
-	vm->added = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
-	if (!vm->added) {
+	vm->added = bitmap_zalloc(vm->slot_count, GFP_KERNEL_ACCOUNT);
+	vm->geo = kvcalloc(vm->slot_count, sizeof(*vm->geo), GFP_KERNEL_ACCOUNT);
+	if (!vm->added || !vm->geo) {
+		bitmap_free(vm->added);
+		kvfree(vm->geo);
 		kfree(vm);
 		return NULL;
 	}
@@ -322,7 +353,8 @@ static u32 memplug_vm_adopt(struct memplug_vm *vm)
 		    slot->userspace_addr < vm->hva_base ||
 		    slot->userspace_addr + size > vm->hva_base + vm->hva_size)
 			continue;
-		set_bit(i, vm->added);
+		memplug_vm_slot_track(vm, slot->id, gpa, size,
+				      slot->userspace_addr);
 		nr++;
 	}
 	mutex_unlock(&vm->kvm->slots_lock);
@@ -437,6 +469,7 @@ err_unlock:
 err_free:
 	sock_put(vm->owner_sk);
 	bitmap_free(vm->added);
+	kvfree(vm->geo);
 	kfree(vm);
 	return err;
 }

@@ -9,6 +9,7 @@
  *  - a failed undo is reported as such, the slot it left stays the
  *    attachment's (detach removes it), the VM is marked inconsistent;
  *  - a slot deleted and recreated by a rollback keeps its pages dirty;
+ *  - a slot the VMM put in place of one of ours is not ours to delete;
  *  - a batch for a VM whose process exited fails with ESRCH.
  */
 #include <errno.h>
@@ -239,6 +240,29 @@ TEST_F(vm, rollback_keeps_pages_dirty)
 	EXPECT_TRUE(bitmap[0] & (1ULL << 3)) {
 		TH_LOG("the guest's write to page 3 is no longer dirty");
 	}
+}
+
+/*
+ * The VMM replaces a slot of ours by its id (its own memslot ioctl): the
+ * new slot is the VMM's, neither a batch nor the detach may delete it.
+ */
+TEST_F(vm, slot_replaced_by_vmm_is_not_ours)
+{
+	struct memplug_slot a = slot(self->mem, 0, SLOT_SIZE);
+	uint64_t gpa = GPA_BASE + 4 * SLOT_SIZE, v;
+
+	ASSERT_EQ(0, memplug_nl__apply(&self->nl, self->id, &a, 1, NULL));
+	ASSERT_EQ(0, kvm_guest__set_slot(&self->g, a.id, a.gpa, 0, NULL));
+	ASSERT_EQ(0, kvm_guest__set_slot(&self->g, a.id, gpa, SLOT_SIZE,
+					 (char *)self->mem + 4 * SLOT_SIZE));
+	a.size = 0;
+	EXPECT_EQ(-EPERM, memplug_nl__apply(&self->nl, self->id, &a, 1, NULL));
+	EXPECT_STREQ("slot was not created through memplug", self->nl.extack);
+	ASSERT_EQ(0, memplug_nl__detach(&self->nl, self->id));
+	EXPECT_EQ(0, kvm_guest__read(&self->g, gpa, &v)) {
+		TH_LOG("the VMM's own slot was deleted");
+	}
+	kvm_guest__set_slot(&self->g, a.id, gpa, 0, NULL);
 }
 
 /* The VMM (a child here) exits; its VM stays attached: batches fail. */

@@ -76,8 +76,10 @@
  * ids, GPA and HVA ranges inside the attachment, page alignment, no id twice,
  * no two created slots overlapping, no created slot overlapping a slot of the
  * VM that the batch does not delete, deleted slots must exist and have been
- * created by this attachment, the entries are taken in order (a slot the
- * batch deletes frees its range for the entries after the delete only),
+ * created (or adopted) by this attachment and still be where it put them (a
+ * slot the VMM replaced by its id is the VMM's; VM_DETACH leaves it too),
+ * the entries are taken in order (a slot the batch deletes frees its range
+ * for the entries after the delete only),
  * sizes stay within KVM_MEM_MAX_NR_PAGES.  A created slot whose id exists
  * with the same GPA, size and HVA only changes flags.  If KVM rejects an
  * entry while applying, the entries already applied are undone in reverse
