@@ -95,6 +95,8 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 {
 	struct memplugctl *ctl = arg;
 	const struct memplug_range *r = &vi->range;
+	/* VM_GET gives an HVA range to CAP_NET_ADMIN only. */
+	int admin = r->hva_size != 0;
 	char b1[32], b2[32];
 	uint32_t i;
 
@@ -103,8 +105,10 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 		json_object *slots = json_object_new_array();
 
 		json_object_object_add(o, "id", json_object_new_int64(vi->id));
-		json_object_object_add(o, "owner_portid",
-				       json_object_new_int64(vi->owner_portid));
+		/* Owner and HVAs: the module tells only CAP_NET_ADMIN. */
+		if (admin)
+			json_object_object_add(o, "owner_portid",
+					       json_object_new_int64(vi->owner_portid));
 		json_object_object_add(o, "slot_base",
 				       json_object_new_int64(r->slot_base));
 		json_object_object_add(o, "slot_count",
@@ -113,10 +117,15 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 				       json_object_new_uint64(r->gpa_base));
 		json_object_object_add(o, "gpa_size",
 				       json_object_new_uint64(r->gpa_size));
-		json_object_object_add(o, "hva_base",
-				       json_object_new_uint64(r->hva_base));
-		json_object_object_add(o, "hva_size",
-				       json_object_new_uint64(r->hva_size));
+		if (admin) {
+			json_object_object_add(o, "hva_base",
+					       json_object_new_uint64(r->hva_base));
+			json_object_object_add(o, "hva_size",
+					       json_object_new_uint64(r->hva_size));
+		}
+		if (vi->inconsistent)
+			json_object_object_add(o, "inconsistent",
+					       json_object_new_boolean(1));
 		json_object_object_add(o, "attached_ns",
 				       json_object_new_uint64(vi->attached_ns));
 		json_object_object_add(o, "keep_slots", json_object_new_boolean(
@@ -134,11 +143,21 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 		json_object_array_add(ctl->out, o);
 		return 0;
 	}
-	printf("vm %u: owner %u slots %u-%u\n", vi->id, vi->owner_portid,
-	       r->slot_base, r->slot_base + r->slot_count - 1);
-	printf("  gpa 0x%" PRIx64 " size %s hva 0x%" PRIx64 " size %s\n",
-	       r->gpa_base, memplugctl__size(r->gpa_size, b1, sizeof(b1)),
-	       r->hva_base, memplugctl__size(r->hva_size, b2, sizeof(b2)));
+	if (admin)
+		printf("vm %u: owner %u slots %u-%u%s\n", vi->id,
+		       vi->owner_portid, r->slot_base,
+		       r->slot_base + r->slot_count - 1,
+		       vi->inconsistent ? " inconsistent" : "");
+	else
+		printf("vm %u: slots %u-%u%s\n", vi->id, r->slot_base,
+		       r->slot_base + r->slot_count - 1,
+		       vi->inconsistent ? " inconsistent" : "");
+	printf("  gpa 0x%" PRIx64 " size %s", r->gpa_base,
+	       memplugctl__size(r->gpa_size, b1, sizeof(b1)));
+	if (admin)
+		printf(" hva 0x%" PRIx64 " size %s", r->hva_base,
+		       memplugctl__size(r->hva_size, b2, sizeof(b2)));
+	printf("\n");
 	printf("  attached at %" PRIu64 ".%09" PRIu64 " s, %u slots\n",
 	       vi->attached_ns / 1000000000, vi->attached_ns % 1000000000,
 	       vi->nr_slots);
@@ -148,9 +167,11 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 	for (i = 0; i < vi->nr_slots; i++) {
 		const struct memplug_slot *s = &vi->slots[i];
 
-		printf("    slot %u gpa 0x%" PRIx64 " size %s hva 0x%" PRIx64
-		       "%s%s\n", s->id, s->gpa,
-		       memplugctl__size(s->size, b1, sizeof(b1)), s->hva,
+		printf("    slot %u gpa 0x%" PRIx64 " size %s", s->id, s->gpa,
+		       memplugctl__size(s->size, b1, sizeof(b1)));
+		if (admin)
+			printf(" hva 0x%" PRIx64, s->hva);
+		printf("%s%s\n",
 		       s->flags & MEMPLUG_SLOT_F_READONLY ? " readonly" : "",
 		       s->flags & MEMPLUG_SLOT_F_LOG_DIRTY ? " log_dirty" : "");
 	}
