@@ -37,6 +37,7 @@ CFLAGS += -DMEMPLUG_VERSION='"$(MEMPLUG_VERSION)"'
 PROGS :=
 HOST_TESTS :=
 VM_TESTS :=
+STRESS_TESTS :=
 
 all: deps-quiet
 
@@ -79,6 +80,10 @@ module-check: deps-quiet
 check: all
 	scripts/check $(HOST_TESTS) -- $(VM_TESTS)
 
+# the data-integrity stress run (selftests/stress), in the test VM
+check-stress: all $(STRESS_TESTS)
+	scripts/check -- $(STRESS_TESTS)
+
 # 'make check' as the README says, in a fresh Debian 12 root (what CI runs)
 check-fresh:
 	scripts/check-fresh
@@ -98,4 +103,4 @@ clean:
 	rm -rf $(B)
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
-.PHONY: all deps deps-quiet module module-check check check-fresh deb check-deb demo clean
+.PHONY: all deps deps-quiet module module-check check check-stress check-fresh deb check-deb demo clean
