@@ -297,7 +297,8 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 	 */
 	first = (uint64_t)(slots_for(vm, old) + vm->spare_slots) * vm->cfg.slot_size_mib;
 	step = first;
-	if (vm->mode != MEMPLUG_MODE_MODULE || patch.requested_size_mib < first)
+	if (vm->mode != MEMPLUG_MODE_MODULE || d->no_steps ||
+	    patch.requested_size_mib < first)
 		step = patch.requested_size_mib;
 	/* GET answers with the PATCH's size, not the step being worked on */
 	vm->target_mib = patch.requested_size_mib;

@@ -22,7 +22,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memplugd [-s SOCKET] [-g GROUP] [--ahead MIB|all] [--no-module]\n"
+		"usage: memplugd [-s SOCKET] [-g GROUP] [--ahead MIB|all] [--no-steps]\n"
+		"                [--no-module]\n"
 		"       memplugd --validate put|patch JSON\n"
 		"\n"
 		"  -s, --socket PATH   where VMMs register and memplugctl falls back\n"
@@ -33,6 +34,9 @@ static void usage(FILE *f)
 		"                      each VM's request ('all': its whole region), so\n"
 		"                      that a growth within it changes no memslot\n"
 		"                      (default %d: one slot of the default size)\n"
+		"      --no-steps      tell the guest of a growth once, after one batch\n"
+		"                      with every slot it needs (default: in steps\n"
+		"                      that double, each batch beside the guest's plugs)\n"
 		"      --no-module     do not use memplug.ko: VMMs change their own\n"
 		"                      memslots (the fallback, also for benchmarks)\n"
 		"      --validate K J  check a PUT or PATCH body offline and print it\n"
@@ -200,6 +204,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "ahead", required_argument, NULL, 'a' },
+		{ "no-steps", no_argument, NULL, 'S' },
 		{ "no-module", no_argument, NULL, 'n' },
 		{ "validate", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -231,6 +236,9 @@ int main(int argc, char **argv)
 					HOTPLUG_MAX_MIB, optarg);
 				return 2;
 			}
+			break;
+		case 'S':
+			d.no_steps = true;
 			break;
 		case 'n':
 			d.use_module = false;

@@ -64,6 +64,7 @@ struct mpd {
 	const char *sock_group;		/* may connect (0660 root:group) */
 	bool use_module;		/* false: --no-module, or not loaded */
 	uint64_t ahead_mib;		/* spare slots cover this much (--ahead) */
+	bool no_steps;			/* a growth in one step (--no-steps) */
 	int listen_fd;
 	int epoll_fd;
 	int signal_fd;

@@ -45,7 +45,12 @@ static void usage(FILE *f)
 "                           '{\"total_size_mib\":1024,\"block_size_mib\":2,\"slot_size_mib\":128}'\n"
 "      --hotplug-file PATH  the same, from a file\n"
 "      --ctl PATH           control socket (GET, PATCH, WAIT, STATS, CONSOLE)\n"
-"      --no-attach-ahead    attach a slot on its first PLUG, not on PATCH\n"
+"      --attach WHEN        when a hotplug slot gets its memslot: patch (when\n"
+"                           a PATCH raises the request to it; default), plug\n"
+"                           (on the guest's first PLUG into it, Firecracker's\n"
+"                           way) or boot (all at the start, kept; with one\n"
+"                           slot for the region, Cloud Hypervisor's way)\n"
+"      --no-attach-ahead    the same as --attach plug\n"
 "      --daemon SOCKET      register with memplugd (e.g. " MEMPLUG_DEFAULT_SOCKET "):\n"
 "                           it then applies the hotplug memslots through\n"
 "                           memplug.ko and this process may not (seccomp)\n"
@@ -109,6 +114,7 @@ int main(int argc, char **argv)
 		{ "hotplug", required_argument, NULL, 'H' },
 		{ "hotplug-file", required_argument, NULL, 'J' },
 		{ "ctl", required_argument, NULL, 'S' },
+		{ "attach", required_argument, NULL, 'A' },
 		{ "no-attach-ahead", no_argument, NULL, 'N' },
 		{ "boot-timeout", required_argument, NULL, 'T' },
 		{ "daemon", required_argument, NULL, 'D' },
@@ -139,7 +145,7 @@ int main(int argc, char **argv)
 	vmm->cfg.ram_size = 512ULL << 20;
 	vmm->cfg.nr_vcpus = 1;
 	vmm->cfg.console_stdio = true;
-	vmm->cfg.attach_ahead = true;
+	vmm->cfg.attach = VMM_ATTACH_PATCH;
 	while ((opt = getopt_long(argc, argv, "k:i:a:m:c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': vmm->cfg.kernel = optarg; break;
@@ -175,7 +181,19 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'S': vmm->cfg.ctl_path = optarg; break;
-		case 'N': vmm->cfg.attach_ahead = false; break;
+		case 'A':
+			if (!strcmp(optarg, "plug")) {
+				vmm->cfg.attach = VMM_ATTACH_PLUG;
+			} else if (!strcmp(optarg, "patch")) {
+				vmm->cfg.attach = VMM_ATTACH_PATCH;
+			} else if (!strcmp(optarg, "boot")) {
+				vmm->cfg.attach = VMM_ATTACH_BOOT;
+			} else {
+				pr_err("--attach is plug, patch or boot, not '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'N': vmm->cfg.attach = VMM_ATTACH_PLUG; break;
 		case 'D': vmm->cfg.daemon_path = optarg; break;
 		case 'P': vmm->cfg.paused = true; break;
 		case 'X':
@@ -220,6 +238,10 @@ int main(int argc, char **argv)
 				      strlen(vmm->cfg.hotplug_json), &hc, err,
 				      sizeof(err))) {
 		pr_err("--hotplug: %s", err);
+		return 2;
+	}
+	if (vmm->cfg.attach == VMM_ATTACH_BOOT && vmm->cfg.daemon_path) {
+		pr_err("--attach boot is for local mode: with --daemon, memplugd places the memslots (its --ahead all)");
 		return 2;
 	}
 	if (vmm->cfg.paused && !vmm->cfg.daemon_path) {

@@ -75,20 +75,33 @@ static int configure_hotplug(struct vmm *vmm, const struct hotplug_config *hc)
 {
 	uint64_t slot = hc->slot_size_mib << 20, size = hc->total_size_mib << 20;
 	struct vmm_hotplug *hp = vmm->hp;
+	static const char *const when[] = {
+		[VMM_ATTACH_PLUG] = "on the first plug",
+		[VMM_ATTACH_PATCH] = "on PATCH",
+		[VMM_ATTACH_BOOT] = "at boot",
+	};
 	struct virtio_mem *vmem;
+	uint32_t i;
 	int ret;
 
 	ret = hotplug__layout(hp, size, slot);
 	if (ret)
 		return ret;
-	vmem = virtio_mem__create(hc, hp->gpa, hp, vmm->cfg.attach_ahead);
+	vmem = virtio_mem__create(hc, hp->gpa, hp, vmm->cfg.attach);
 	if (!vmem)
 		return -ENOMEM;
-	pr_info("virtio-mem: %llu MiB at %#llx, block %llu MiB, slot %llu MiB, %s slots%s",
+	pr_info("virtio-mem: %llu MiB at %#llx, block %llu MiB, slot %llu MiB, %s slots attached %s",
 		(unsigned long long)hc->total_size_mib, (unsigned long long)hp->gpa,
 		(unsigned long long)hc->block_size_mib,
 		(unsigned long long)hc->slot_size_mib, hp->ops->name,
-		vmm->cfg.attach_ahead ? ", attached ahead" : "");
+		when[vmm->cfg.attach]);
+	for (i = 0; vmm->cfg.attach == VMM_ATTACH_BOOT && i < hp->nr_slots; i++) {
+		ret = hotplug__attach(hp, i);
+		if (ret) {
+			pr_err("attaching slot %u at boot: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
 	ret = virtio_pci__init(vmm, virtio_mem__vdev(vmem), 1);
 	/* published last: other threads read vmm->vmem without a lock */
 	if (!ret)

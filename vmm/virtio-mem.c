@@ -39,7 +39,7 @@ struct virtio_mem {
 	uint64_t gen;			/* counts those changes */
 	struct hotplug_config cfg;
 	struct vmm_hotplug *hp;
-	bool attach_ahead;
+	enum vmm_attach attach;
 
 	uint64_t addr, region_size, block_size, slot_size;
 	uint64_t usable_region_size, plugged_size, requested_size;
@@ -95,7 +95,14 @@ static uint64_t slots_needed(struct virtio_mem *vm)
 	uint64_t req = vm->requested_size > vm->attaching ? vm->requested_size :
 		       vm->attaching;
 
-	return vm->attach_ahead ? round_up(req, vm->slot_size) / vm->slot_size : 0;
+	switch (vm->attach) {
+	case VMM_ATTACH_BOOT:
+		return vm->hp->nr_slots;
+	case VMM_ATTACH_PATCH:
+		return round_up(req, vm->slot_size) / vm->slot_size;
+	default:
+		return 0;
+	}
 }
 
 /*
@@ -467,7 +474,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 	t0 = now_ns();
 	pthread_mutex_lock(&vm->lock);
 	active = driver_active(vm);
-	n = vm->attach_ahead ? round_up(req, vm->slot_size) / vm->slot_size : 0;
+	n = vm->attach == VMM_ATTACH_PATCH ? round_up(req, vm->slot_size) / vm->slot_size : 0;
 	memset(&vm->times, 0, sizeof(vm->times));
 	vm->times.patch_ns = t0;
 	vm->attaching = req;	/* the worker must not detach them meanwhile */
@@ -601,7 +608,7 @@ struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm)
 
 struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
 				      uint64_t addr, struct vmm_hotplug *hp,
-				      bool attach_ahead)
+				      enum vmm_attach attach)
 {
 	struct virtio_mem *vm;
 
@@ -610,7 +617,7 @@ struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
 		return NULL;
 	vm->cfg = *cfg;
 	vm->hp = hp;
-	vm->attach_ahead = attach_ahead;
+	vm->attach = attach;
 	vm->trace = getenv("MEMPLUG_VMM_TRACE") != NULL;
 	vm->addr = addr;
 	vm->block_size = cfg->block_size_mib * MIB;

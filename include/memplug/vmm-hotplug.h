@@ -17,6 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* When a hotplug slot gets its memslot (--attach). */
+enum vmm_attach {
+	VMM_ATTACH_PLUG,	/* on the guest's first PLUG into it (Firecracker) */
+	VMM_ATTACH_PATCH,	/* when a PATCH raises the request to it (default) */
+	VMM_ATTACH_BOOT,	/* all at the start, kept: Cloud Hypervisor's way */
+};
+
 struct vmm;
 struct virtio_mem;
 

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include "memplug/hotplug_config.h"
+#include "memplug/vmm-hotplug.h"
 
 struct vmm;
 struct vmm_hotplug;
@@ -128,7 +129,7 @@ struct virtio_mem;
 
 struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
 				      uint64_t addr, struct vmm_hotplug *hp,
-				      bool attach_ahead);
+				      enum vmm_attach attach);
 struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm);
 void virtio_mem__handle_queue(struct virtio_mem *vm);
 int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,

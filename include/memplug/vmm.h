@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "memplug/hotplug_config.h"
+#include "memplug/vmm-hotplug.h"
 
 #define VMM_MAX_VCPUS		4
 #define VMM_MAX_IO		16
@@ -47,7 +48,7 @@ struct vmm_config {
 	uint64_t ram_size;		/* boot RAM, bytes */
 	int nr_vcpus;
 	int boot_timeout;		/* seconds until the guest's init, 0: none */
-	bool attach_ahead;		/* attach slots on PATCH, not on plug */
+	enum vmm_attach attach;		/* when hotplug slots get memslots */
 	const char *daemon_path;	/* register with memplugd there */
 	bool paused;			/* boot on memplugd's START */
 };

@@ -153,6 +153,11 @@ int bench__get_during_unplug(struct bench_target *t, struct bench_rows *rows,
 
 /* report.c */
 void bench__print_stats(const struct bench_rows *rows, const char *system);
+
+/* scale.c */
+void bench__scale(const struct bench_rows *rows, const char **sys, int nsys);
+void bench__scale_data(FILE *f, const struct bench_rows *rows,
+		       const char **sys, int nsys);
 int bench__report(const struct bench_rows *rows, const char *out_dir);
 
 /* boot.c */

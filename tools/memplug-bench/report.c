@@ -12,7 +12,7 @@
 
 #include "bench.h"
 
-#define REPORT_MAX_SYSTEMS	8
+#define REPORT_MAX_SYSTEMS	12
 #define REPORT_MAX_VALUES	65536
 #define REPORT_REF		"qemu"		/* the anchor */
 #define REPORT_PRODUCT		"memplug"	/* what the targets judge */
@@ -171,7 +171,7 @@ struct report_target {
 
 static const struct report_target report_targets[] = {
 	{ "plug 0->1 GiB, median", "plug", 1024, "settled", false, REPORT_RATIO, 0.8 },
-	{ "plug 0->4 GiB, median", "plug", 4096, "settled", false, REPORT_RATIO, 0.8 },
+	{ "plug 0->4 GiB, median", "plug", 4096, "settled", false, REPORT_RATIO, 0.9 },
 	{ "unplug 4 GiB->0, median", "unplug", 4096, "settled", false, REPORT_RATIO, 0.5 },
 	{ "own share, all plugs, med.", "plug", 0, "host", false, REPORT_SHARE, 5 },
 	{ "GET p99 during unplug", "get", 0, "latency", true, REPORT_BELOW, 5 },
@@ -389,6 +389,8 @@ static int report__data(const struct bench_rows *rows, const char **sys,
 		}
 		fprintf(f, "\n");
 	}
+	fprintf(f, "\n\n");
+	bench__scale_data(f, rows, sys, nsys);
 	fclose(f);
 	return 0;
 }
@@ -400,8 +402,8 @@ static const char report_gp[] =
 	"if (fmt eq 'png') { set terminal pngcairo size 1500,900 font 'Sans,10' } "
 	"else { set terminal svg size 1500,900 dynamic font 'Sans,11' }\n"
 	"set output 'bench.' . fmt\n"
-	"set multiplot layout 2,3 title 'memplug-bench: memplug (memplugd + memplug.ko), "
-	"memplug-vmm local mode, QEMU virtio-mem (same L2 guest, one run)'\n"
+	"set multiplot layout 3,3 title 'memplug-bench: the strategies (see report.txt), "
+	"same L2 guest, one run'\n"
 	"set style data histograms\n"
 	"set style fill solid 0.8 border -1\n"
 	"set boxwidth 0.6\n"
@@ -435,19 +437,30 @@ static const char report_gp[] =
 	"set ylabel '%'\n"
 	"set arrow 1 from graph 0, first 5 to graph 1, first 5 nohead dt 2 lc 'red'\n"
 	"plot 'bench.dat' index 5 using 2:xtic(1) title '1 GiB', '' index 5 using 3 title '4 GiB'\n"
+	"unset arrow 1\n"
+	"set title 'plug 0 -> size, median (floor: single, thick)'\n"
+	"set ylabel 'ms'\n"
+	"set xlabel 'MiB'\n"
+	"set logscale xy 2\n"
+	"set yrange [*:*]\n"
+	"stats 'bench.dat' index 6 skip 1 nooutput\n"
+	"ncol = STATS_columns\n"
+	"plot for [c=2:ncol] 'bench.dat' index 6 using 1:c with linespoints "
+	"lw (c == floorcol ? 4 : 1) title columnheader(c)\n"
 	"unset multiplot\n";
 
 int bench__report(const struct bench_rows *rows, const char *out_dir)
 {
 	const char *sys[REPORT_MAX_SYSTEMS];
 	char path[4096], cmd[4200];
-	int nsys = report__systems(rows, sys), err;
+	int nsys = report__systems(rows, sys), err, i;
 	FILE *f;
 
 	printf("# memplug-bench report: ms after the request unless said; "
 	       "nearest-rank percentiles over rounds (GET: over samples)\n");
 	bench__print_stats(rows, NULL);
 	report__targets(rows, sys, nsys);
+	bench__scale(rows, sys, nsys);
 	report__breakdown(rows, sys, nsys);
 	if (!out_dir)
 		return 0;
@@ -460,6 +473,10 @@ int bench__report(const struct bench_rows *rows, const char *out_dir)
 			strerror(err ? -err : errno));
 		return err ? err : -errno;
 	}
+	/* the floor's column in the scale block, for the plot */
+	for (i = 0; i < nsys && strcmp(sys[i], "single"); i++)
+		;
+	fprintf(f, "floorcol = %d\n", i < nsys ? i + 2 : 0);
 	fputs(report_gp, f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot bench.gp && "
