@@ -108,7 +108,7 @@ void bench_rows__add(struct bench_rows *rows, const char *system,
 		     const char *note);
 int bench_rows__load(struct bench_rows *rows, const char *path);
 void bench_rows__free(struct bench_rows *rows);
-/* Values of the matching rows, in file order; returns how many. */
+/* Values of the matching rows (@system NULL: any), in file order; returns how many. */
 int bench_rows__values(const struct bench_rows *rows, const char *system,
 		       const char *op, uint64_t size_mib, const char *phase,
 		       double *out, int max);

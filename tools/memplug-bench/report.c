@@ -426,7 +426,14 @@ static const char report_gp[] =
 	"set logscale y\n"
 	"set yrange [0.01:*]\n"
 	"set arrow 1 from graph 0, first 5 to graph 1, first 5 nohead dt 2 lc 'red'\n"
-	"plot 'bench.dat' index 3 using 2:xtic(1) title 'p50', '' index 3 using 3 title 'p99'\n"
+	"if (have_get) {\n"
+	"  plot 'bench.dat' index 3 using 2:xtic(1) title 'p50', '' index 3 using 3 title 'p99'\n"
+	"} else {\n"
+	"  set yrange [0.01:10]\n"
+	"  set label 2 'not measured' at graph 0.4, graph 0.5\n"
+	"  plot 0.01 notitle\n"
+	"  unset label 2\n"
+	"}\n"
 	"unset arrow 1\n"
 	"unset logscale y\n"
 	"set yrange [0:*]\n"
@@ -477,6 +484,8 @@ int bench__report(const struct bench_rows *rows, const char *out_dir)
 	for (i = 0; i < nsys && strcmp(sys[i], "single"); i++)
 		;
 	fprintf(f, "floorcol = %d\n", i < nsys ? i + 2 : 0);
+	fprintf(f, "have_get = %d\n", bench_rows__values(rows, NULL, "get", 0,
+							   "latency", report_v, 1));
 	fputs(report_gp, f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot bench.gp && "

@@ -132,7 +132,7 @@ int bench_rows__values(const struct bench_rows *rows, const char *system,
 	for (i = 0; i < rows->n && n < max; i++) {
 		const struct bench_row *r = &rows->v[i];
 
-		if (!strcmp(r->system, system) && !strcmp(r->op, op) &&
+		if ((!system || !strcmp(r->system, system)) && !strcmp(r->op, op) &&
 		    (!size_mib || r->size_mib == size_mib) &&
 		    !strcmp(r->phase, phase))
 			out[n++] = r->value;
