@@ -56,9 +56,11 @@ check_out "a guest panic is reported" '^vm-run: guest kernel panicked'
 check "a soft lockup ends the run with 125" 125 $VMRUN --no-module --timeout 300 -- \
 	sh -c 'echo "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"; sleep 280'
 check_out "a soft lockup is reported" '^vm-run: the test VM soft-locked'
-# a VM whose timer stopped prints nothing: its init's heartbeat stops
+# a VM whose timer stopped prints nothing: its init's heartbeat stops (a
+# directory in its place takes no more beats; init's loop may write the
+# file again between the rm and the mkdir, hence the loop)
 check "a stopped heartbeat ends the run with 125" 125 env VMRUN_STALL_SEC=15 \
 	$VMRUN --no-module --timeout 300 -- sh -c \
-	'r=$(dirname $(grep -l heartbeat-test build/vm/runs/*/cmd)); rm $r/heartbeat; mkdir $r/heartbeat; sleep 280'
+	'r=$(dirname $(grep -l heartbeat-test build/vm/runs/*/cmd)); until mkdir $r/heartbeat 2>/dev/null; do rm -f $r/heartbeat; done; sleep 280'
 check_out "a stopped heartbeat is reported" '^vm-run: the test VM soft-locked \(no heartbeat'
 exit $failed
