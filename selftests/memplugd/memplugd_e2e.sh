@@ -237,7 +237,32 @@ kill "$DAEMON_PID"
 vmm_wait "$DAEMON_PID" 10
 check "memplugd exits 0 on SIGTERM" test $? -eq 0
 
+# ---- --no-steps: a growth is one batch, then one rise -----------------
+# batches NAME / rises NAME: the slots-applied batch sizes and the distinct
+# requested sizes that "memplugctl monitor" saw in $T/NAME.mon
+batches() { grep '"event":"slots-applied"' "$T/$1.mon" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2 | tr '\n' ' '; }
+rises() { grep '"event":"hotplug"' "$T/$1.mon" | grep -o '"requested_size":[0-9]*' | uniq | cut -d: -f2 | tr '\n' ' '; }
+daemon_start --no-steps
+vmm_boot n 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
+check "--no-steps: the guest boots" test $? -eq 0
+N_PID=$VMM_PID
+VM=$(vm_id n)
+"$CTL" -j monitor > "$T/n.mon" 2>&1 &
+MON_PID=$!
+grow_1g n "$VM" "--no-steps: patch 1024 grows the guest's MemTotal by 1 GiB"
+kill "$MON_PID"
+check "--no-steps: one batch of the 7 slots past the spare, then the next spare ($(batches n))" \
+	sh -c "echo '$(batches n)' | grep -qE '(^| )7 1 $'"
+check "--no-steps: the guest heard of 1 GiB at once ($(rises n))" \
+	test "$(rises n)" = "1073741824 "
+guest n poweroff poweroff 5 > /dev/null
+vmm_wait "$N_PID" 30
+kill "$DAEMON_PID"
+vmm_wait "$DAEMON_PID" 10
+
 # ---- paused: configured by PUT through memplugd, booted by vm start ----
+# (with --ahead all: every slot is attached when the guest's driver is
+# ready, so a growth changes no memslot)
 # Firecracker's order: the VMM exists before its hotplug config; a PUT is
 # taken (and may be replaced) until the guest starts, and never after.
 refused() {	# DESCRIPTION WANT CMD...: CMD fails with "Error: WANT."
@@ -250,7 +275,7 @@ refused() {	# DESCRIPTION WANT CMD...: CMD fails with "Error: WANT."
 		not_ok "$d (got: $out)"
 	fi
 }
-daemon_start
+daemon_start --ahead all
 vmm_start p -m 512 --paused --hotplug-max 2048 --daemon "$SOCK" --boot-timeout 120
 P_PID=$VMM_PID
 wait_for "$T/p.err" 'registered with memplugd' 20
@@ -290,7 +315,16 @@ refused "a second vm start refused" "the guest is already running" \
 refused "PUT after the start refused" \
 	"Invalid hotplug-memory: PUT is accepted only before the guest starts" \
 	mctl hotplug put "$VM" total 1024
+"$CTL" -j monitor > "$T/p.mon" 2>&1 &
+MON_PID=$!
 grow_1g p "$VM" "the PUT config is the guest's: patch 1024 grows MemTotal by 1 GiB"
+kill "$MON_PID"
+check "--ahead all: memplug.ko holds all 16 slots of the region (vm show)" \
+	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -q ':16$'"
+check "--ahead all: no batch but the driver-ready one of 16 ($(batches p))" \
+	sh -c "echo '$(batches p)' | grep -qE '^(16 )?$'"
+check "--ahead all: the guest heard of 1 GiB at once ($(rises p))" \
+	test "$(rises p)" = "1073741824 "
 guest p poweroff poweroff 5 > /dev/null
 vmm_wait "$P_PID" 30
 check "the paused-then-started VMM exits 0" test $? -eq 0

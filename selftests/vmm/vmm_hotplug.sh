@@ -138,4 +138,38 @@ ctl h "CONSOLE poweroff" > /dev/null
 vmm_wait "$VMM_PID" 60
 rc=$?
 check "guest powers off with plugged memory: VMM exits 0 ($rc)" [ $rc -eq 0 ]
+
+# --attach boot, one slot for the region (the benchmark's floor): mapped
+# before any PATCH, and kept through an unplug to 0
+memfd_kb() {	# kB of the hotplug memfd mapped in the VMM
+	grep memplug-hotplug "/proc/$VMM_PID/maps" | cut -d' ' -f1 | {
+		kb=0
+		while IFS=- read -r a b; do
+			kb=$((kb + (0x$b - 0x$a) / 1024))
+		done
+		echo $kb
+	}
+}
+vmm_boot s 150 -m 512 --attach boot \
+	--hotplug '{"total_size_mib":1024,"block_size_mib":2,"slot_size_mib":1024}'
+check "--attach boot: the guest boots" [ $? -eq 0 ]
+check "--attach boot: the whole region is mapped before any PATCH ($(memfd_kb) kB)" \
+	[ "$(memfd_kb)" -eq $((1024 * 1024)) ]
+r=$(ctl s 'PATCH {"requested_size_mib":512}' "WAIT 60000")
+check "--attach boot: PATCH 512 plugs 512 MiB" sh -c "echo '$r' | tail -1 | grep -q '\"plugged_size_mib\":512,\"requested_size_mib\":512'"
+stats=$(ctl s STATS)
+check "--attach boot: the PATCH changed no memslot" \
+	sh -c "echo '$stats' | grep -q '\"slot_attach\":0,\"slot_detach\":0'"
+r=$(ctl s 'PATCH {"requested_size_mib":0}' "WAIT 120000")
+sleep 1	# the worker would detach an emptied slot now
+check "--attach boot: after PATCH 0 the region stays mapped ($(memfd_kb) kB)" \
+	[ "$(memfd_kb)" -eq $((1024 * 1024)) ]
+check "--attach boot: the VMM is still up" kill -0 "$VMM_PID"
+ctl s "CONSOLE poweroff" > /dev/null
+vmm_wait "$VMM_PID" 60
+check "--attach boot: VMM exits 0" [ $? -eq 0 ]
+out=$("$VMM" -k "$KERNEL" --attach boot --daemon /nonexistent --hotplug \
+	'{"total_size_mib":1024}' 2>&1)
+check "--attach boot with --daemon is refused: $out" \
+	sh -c "echo '$out' | grep -q 'attach boot is for local mode'"
 tap_end
