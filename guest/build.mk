@@ -2,5 +2,5 @@
 GUEST_INITRD := $(B)/guest/initramfs.cpio.gz
 PROGS += $(GUEST_INITRD)
 
-$(GUEST_INITRD): guest/init guest/mkguest guest/memcheck.c
+$(GUEST_INITRD): guest/init guest/mkguest guest/memcheck.c guest/misbehave.c
 	guest/mkguest $(KVER) $@

@@ -16,7 +16,7 @@
 #include "memplug/vmm-hotplug.h"
 #include "memplug/vmm-virtio.h"
 
-enum { JOB_DISCARD, JOB_DETACH };
+enum { JOB_DISCARD, JOB_DETACH, JOB_DROP };
 
 /* the worker punches at most this much at a time */
 #define PUNCH_CHUNK	(16ULL << 20)
@@ -242,6 +242,36 @@ void hotplug__queue_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
 		punch(hp, off, len);
 }
 
+/*
+ * Anonymous memory where no slot is attached: a guest reaches it only
+ * through a memslot memplugd holds there (a spare in module mode), and
+ * what it wrote there is not its memory.  MADV_DONTNEED gives it back;
+ * racing an attach it only zaps the new mapping's page tables (the memfd
+ * keeps its pages), so the worker needs no lock for it.
+ */
+static void drop_unattached(struct vmm_hotplug *hp)
+{
+	uint32_t s;
+
+	for (s = 0; s < hp->nr_slots; s++)
+		if (!__atomic_load_n(&hp->attached[s], __ATOMIC_RELAXED))
+			madvise(hp->hva + (uint64_t)s * hp->slot_size, hp->slot_size,
+				MADV_DONTNEED);
+}
+
+void hotplug__queue_drop(struct vmm_hotplug *hp)
+{
+	struct hotplug_job j = { .type = JOB_DROP };
+	unsigned int i;
+
+	pthread_mutex_lock(&hp->lock);
+	for (i = 0; i < hp->nr_jobs && hp->jobs[i].type != JOB_DROP; i++)
+		;
+	if (i == hp->nr_jobs)
+		queue_job(hp, &j);	/* one queued is enough */
+	pthread_mutex_unlock(&hp->lock);
+}
+
 void hotplug__queue_detach(struct vmm_hotplug *hp, uint32_t slot)
 {
 	struct hotplug_job j = { .type = JOB_DETACH, .slot = slot };
@@ -356,6 +386,8 @@ static void *hotplug__worker(void *arg)
 		if (j.type == JOB_DISCARD) {
 			punch(hp, j.off, j.len);
 			__atomic_add_fetch(&hp->discarded_bytes, j.len, __ATOMIC_RELAXED);
+		} else if (j.type == JOB_DROP) {
+			drop_unattached(hp);
 		} else if (hp->vmem) {
 			virtio_mem__maybe_detach(hp->vmem, j.slot);
 		}

@@ -167,6 +167,13 @@ void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
 		if (ret)
 			pr_err("detaching slot %u (%s): %s", s, vm->hp->ops->name,
 			       strerror(-ret));
+		else
+			/*
+			 * Nothing is plugged here, but a guest may have written
+			 * its unplugged blocks: their memory goes back too.
+			 */
+			hotplug__queue_discard(vm->hp, (uint64_t)s * vm->slot_size,
+					       vm->slot_size);
 	}
 	pthread_mutex_unlock(&vm->slot_lock);
 	pthread_mutex_unlock(&vm->lock);
@@ -263,15 +270,21 @@ static uint16_t process_unplug_all(struct virtio_mem *vm)
 {
 	uint32_t s;
 
+	/*
+	 * Every attached slot is punched, not only those with plugged blocks:
+	 * a guest may have written unplugged ones (the memory behind them is
+	 * there for the asking).  The slots nobody attached may be memplugd's
+	 * spares, memslots over our anonymous memory: that is dropped too.
+	 */
 	for (s = 0; s < vm->hp->nr_slots; s++) {
-		if (vm->slot_blocks[s]) {
+		if (vm->slot_blocks[s] || vm->hp->attached[s])
 			hotplug__queue_discard(vm->hp, (uint64_t)s * vm->slot_size,
 					       vm->slot_size);
-			vm->slot_blocks[s] = 0;
-		}
+		vm->slot_blocks[s] = 0;
 		if (vm->hp->attached[s] && s >= slots_needed(vm))
 			hotplug__queue_detach(vm->hp, s);
 	}
+	hotplug__queue_drop(vm->hp);
 	memset(vm->plugged, 0, (vm->nr_blocks + 63) / 64 * 8);
 	__atomic_store_n(&vm->plugged_size, 0, __ATOMIC_RELAXED);
 	update_usable(vm, true);
@@ -503,6 +516,8 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 		vm->times.settled_ns = vm->times.patch_ns;
 	vm->times.attached_ns = now_ns();
 	update_usable(vm, false);
+	/* spares memplugd moves leave our anonymous memory behind */
+	hotplug__queue_drop(vm->hp);
 	vm->vdev.config_generation++;
 	if (vm->vdev.signal_config)
 		vm->vdev.signal_config(&vm->vdev);

@@ -100,6 +100,8 @@ int hotplug__detach(struct vmm_hotplug *hp, uint32_t slot);
 void hotplug__queue_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len);
 /* queue: virtio_mem__maybe_detach(@slot) on the worker */
 void hotplug__queue_detach(struct vmm_hotplug *hp, uint32_t slot);
+/* queue: give back anonymous memory of the slots not attached */
+void hotplug__queue_drop(struct vmm_hotplug *hp);
 /* wait until no queued or running discard overlaps [off, off+len) */
 void hotplug__wait_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len);
 /* wait until the queue is empty */
