@@ -1,10 +1,10 @@
 # selftests/memplugd: memplugd end to end (module + daemon + VMM + guest),
 # and its offline --validate on the host.
-VM_TESTS += selftests/memplugd/memplugd_e2e.sh
+VM_TESTS += selftests/memplugd/memplugd_e2e.sh selftests/memplugd/memplugd_plan.sh
 HOST_TESTS += selftests/memplugd/memplugd_validate.sh
 
-selftests/memplugd/memplugd_e2e.sh: $(B)/daemon/memplugd $(B)/tools/memplugctl \
-	$(B)/vmm/memplug-vmm $(GUEST_INITRD)
+selftests/memplugd/memplugd_e2e.sh selftests/memplugd/memplugd_plan.sh: \
+	$(B)/daemon/memplugd $(B)/tools/memplugctl $(B)/vmm/memplug-vmm $(GUEST_INITRD)
 selftests/memplugd/memplugd_validate.sh: $(B)/daemon/memplugd
 
 # memplugd's socket against hostile local peers (a real memplugd in local

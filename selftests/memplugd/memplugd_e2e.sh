@@ -6,57 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/vmm/lib.sh
 
-MEMPLUGD=build/daemon/memplugd
-CTL=build/tools/memplugctl
-SOCK=$T/memplugd.sock
-PUT='{"total_size_mib":2048,"block_size_mib":2,"slot_size_mib":128}'
-
-mctl() { "$CTL" -s "$SOCK" "$@"; }
-
-daemon_start() {
-	# one log per daemon: checks read only the current one
-	cat "$T/memplugd.log" >> "$T/memplugd.all" 2>/dev/null
-	: > "$T/memplugd.log"
-	"$MEMPLUGD" -s "$SOCK" "$@" 2>> "$T/memplugd.log" &
-	DAEMON_PID=$!
-	wait_for "$T/memplugd.log" 'listening on' 10
-}
-
-# vm_id: the only VM memplugd knows (module: from vm show)
-vm_id() {
-	sed -n 's/.*registered \(again \)\{0,1\}with memplugd as VM \([0-9]*\).*/\2/p' "$T/$1.err" | tail -1
-}
-
-get_field() { json_field "$(mctl -j hotplug get "$1")" "$2"; }
-
-guest_mem_kb() { guest "$1" mem mem | sed -n 's/.*MemTotal_kB=\([0-9]*\).*/\1/p'; }
-
-vmm_rss_kb() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }
-
-# patch_first VM MIB: the first PATCH after boot; the guest's driver comes
-# up just after init, so retry (bounded) while memplugd says it is not ready.
-patch_first() {
-	local i
-	for i in $(seq 1 50); do
-		out=$(mctl hotplug patch "$1" requested "$2" --wait 60 2>&1) && return
-		echo "$out" | grep -q 'driver is not ready' || return
-		sleep 0.2
-	done
-}
-
-# grow_1g NAME VM DESCRIPTION: the first PATCH to 1024 MiB; the guest's
-# MemTotal must grow by exactly 1 GiB
-grow_1g() {
-	local before after
-	before=$(guest_mem_kb "$1")
-	patch_first "$2" 1024
-	diag "$out"
-	after=$(guest_mem_kb "$1")
-	check "$3" test "$((after - before))" -eq $((1024 * 1024))
-}
-
-# The guest's console still answers: it has survived whatever we did.
-guest_alive() { guest "$1" cpus cpus 20 | grep -q '^@cpus'; }
+. selftests/memplugd/lib.sh
 
 # ---- module mode -----------------------------------------------------
 if ! grep -q '^memplug ' /proc/modules; then
@@ -237,32 +187,7 @@ kill "$DAEMON_PID"
 vmm_wait "$DAEMON_PID" 10
 check "memplugd exits 0 on SIGTERM" test $? -eq 0
 
-# ---- --no-steps: a growth is one batch, then one rise -----------------
-# batches NAME / rises NAME: the slots-applied batch sizes and the distinct
-# requested sizes that "memplugctl monitor" saw in $T/NAME.mon
-batches() { grep '"event":"slots-applied"' "$T/$1.mon" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2 | tr '\n' ' '; }
-rises() { grep '"event":"hotplug"' "$T/$1.mon" | grep -o '"requested_size":[0-9]*' | uniq | cut -d: -f2 | tr '\n' ' '; }
-daemon_start --no-steps
-vmm_boot n 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
-check "--no-steps: the guest boots" test $? -eq 0
-N_PID=$VMM_PID
-VM=$(vm_id n)
-"$CTL" -j monitor > "$T/n.mon" 2>&1 &
-MON_PID=$!
-grow_1g n "$VM" "--no-steps: patch 1024 grows the guest's MemTotal by 1 GiB"
-kill "$MON_PID"
-check "--no-steps: one batch of the 7 slots past the spare, then the next spare ($(batches n))" \
-	sh -c "echo '$(batches n)' | grep -qE '(^| )7 1 $'"
-check "--no-steps: the guest heard of 1 GiB at once ($(rises n))" \
-	test "$(rises n)" = "1073741824 "
-guest n poweroff poweroff 5 > /dev/null
-vmm_wait "$N_PID" 30
-kill "$DAEMON_PID"
-vmm_wait "$DAEMON_PID" 10
-
 # ---- paused: configured by PUT through memplugd, booted by vm start ----
-# (with --ahead all: every slot is attached when the guest's driver is
-# ready, so a growth changes no memslot)
 # Firecracker's order: the VMM exists before its hotplug config; a PUT is
 # taken (and may be replaced) until the guest starts, and never after.
 refused() {	# DESCRIPTION WANT CMD...: CMD fails with "Error: WANT."
@@ -275,7 +200,7 @@ refused() {	# DESCRIPTION WANT CMD...: CMD fails with "Error: WANT."
 		not_ok "$d (got: $out)"
 	fi
 }
-daemon_start --ahead all
+daemon_start
 vmm_start p -m 512 --paused --hotplug-max 2048 --daemon "$SOCK" --boot-timeout 120
 P_PID=$VMM_PID
 wait_for "$T/p.err" 'registered with memplugd' 20
@@ -315,16 +240,7 @@ refused "a second vm start refused" "the guest is already running" \
 refused "PUT after the start refused" \
 	"Invalid hotplug-memory: PUT is accepted only before the guest starts" \
 	mctl hotplug put "$VM" total 1024
-"$CTL" -j monitor > "$T/p.mon" 2>&1 &
-MON_PID=$!
 grow_1g p "$VM" "the PUT config is the guest's: patch 1024 grows MemTotal by 1 GiB"
-kill "$MON_PID"
-check "--ahead all: memplug.ko holds all 16 slots of the region (vm show)" \
-	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -q ':16$'"
-check "--ahead all: no batch but the driver-ready one of 16 ($(batches p))" \
-	sh -c "echo '$(batches p)' | grep -qE '^(16 )?$'"
-check "--ahead all: the guest heard of 1 GiB at once ($(rises p))" \
-	test "$(rises p)" = "1073741824 "
 guest p poweroff poweroff 5 > /dev/null
 vmm_wait "$P_PID" 30
 check "the paused-then-started VMM exits 0" test $? -eq 0
