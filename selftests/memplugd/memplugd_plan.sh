@@ -14,34 +14,39 @@ if ! grep -q '^memplug ' /proc/modules; then
 	exit
 fi
 
-daemon_start --no-steps
-vmm_boot n 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
-check "--no-steps: the guest boots" test $? -eq 0
-N_PID=$VMM_PID
-VM=$(vm_id n)
-"$CTL" -j monitor > "$T/n.mon" 2>&1 &
-MON_PID=$!
-grow_1g n "$VM" "--no-steps: patch 1024 grows the guest's MemTotal by 1 GiB"
-kill "$MON_PID"
+# grown NAME MEMPLUGD-ARGS: memplugd with ARGS, a guest NAME booted under
+# it, and its first growth to 1 GiB watched by "memplugctl monitor" in
+# $T/NAME.mon; sets VM and GUEST_PID
+grown() {
+	daemon_start $2
+	vmm_boot "$1" 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
+	check "$2: the guest boots" test $? -eq 0
+	GUEST_PID=$VMM_PID
+	VM=$(vm_id "$1")
+	"$CTL" -j monitor > "$T/$1.mon" 2>&1 &
+	MON_PID=$!
+	grow_1g "$1" "$VM" "$2: patch 1024 grows the guest's MemTotal by 1 GiB"
+	kill "$MON_PID"
+}
+
+# done_with NAME: power the guest off, stop memplugd
+done_with() {
+	guest "$1" poweroff poweroff 5 > /dev/null
+	vmm_wait "$GUEST_PID" 30
+	check "$1: the VMM exits 0" test $? -eq 0
+	kill "$DAEMON_PID"
+	vmm_wait "$DAEMON_PID" 10
+}
+
+grown n --no-steps
 check "--no-steps: one batch of the 7 slots past the spare, then the next spare ($(batches n))" \
 	sh -c "echo '$(batches n)' | grep -qE '(^| )7 1 $'"
 check "--no-steps: the guest heard of 1 GiB at once ($(rises n))" \
 	test "$(rises n)" = "1073741824 "
-guest n poweroff poweroff 5 > /dev/null
-vmm_wait "$N_PID" 30
-kill "$DAEMON_PID"
-vmm_wait "$DAEMON_PID" 10
+done_with n
 
 # ---- --ahead all: the whole region in one batch at driver ready ----------
-daemon_start --ahead all
-vmm_boot a 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
-check "--ahead all: the guest boots" test $? -eq 0
-A_PID=$VMM_PID
-VM=$(vm_id a)
-"$CTL" -j monitor > "$T/a.mon" 2>&1 &
-MON_PID=$!
-grow_1g a "$VM" "--ahead all: patch 1024 grows the guest's MemTotal by 1 GiB"
-kill "$MON_PID"
+grown a "--ahead all"
 check "--ahead all: memplug.ko holds all 16 slots of the region (vm show)" \
 	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -q ':16$'"
 check "--ahead all: no batch but the driver-ready one of 16 ($(batches a))" \
@@ -52,9 +57,5 @@ out=$(mctl hotplug patch "$VM" requested 0 --wait 120 2>&1)
 diag "$out"
 check "--ahead all: after an unplug to 0 the slots stay (vm show)" \
 	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -q ':16$'"
-guest a poweroff poweroff 5 > /dev/null
-vmm_wait "$A_PID" 30
-check "--ahead all: the VMM exits 0" test $? -eq 0
-kill "$DAEMON_PID"
-vmm_wait "$DAEMON_PID" 10
+done_with a
 tap_end
