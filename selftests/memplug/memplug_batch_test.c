@@ -10,7 +10,9 @@
  *    attachment's (detach removes it), the VM is marked inconsistent;
  *  - a slot deleted and recreated by a rollback keeps its pages dirty;
  *  - a slot the VMM put in place of one of ours is not ours to delete;
- *  - a batch for a VM whose process exited fails with ESRCH.
+ *  - a batch for a VM whose process exited fails with ESRCH;
+ *  - a batch whose reply cannot be allocated fails before anything is
+ *    applied: a batch reported as failed never leaves its slots behind.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,6 +78,7 @@ FIXTURE_TEARDOWN(vm)
 {
 	set_param("fault_entry", -1);
 	set_param("fault_undo", -1);
+	set_param("fault_reply", 0);
 	genl_conn__close(&self->nl);
 	kvm_guest__destroy(&self->g);
 	munmap(self->mem, REGION_SIZE);
@@ -263,6 +266,48 @@ TEST_F(vm, slot_replaced_by_vmm_is_not_ours)
 		TH_LOG("the VMM's own slot was deleted");
 	}
 	kvm_guest__set_slot(&self->g, a.id, gpa, 0, NULL);
+}
+
+/*
+ * The reply cannot be allocated (fault_reply): the batch fails with ENOMEM
+ * and its message, and KVM has none of its slots; the module used to apply
+ * the batch first and fail on the reply after, reporting as failed a batch
+ * that was in.  Without the fault the same batch goes in.
+ */
+TEST_F(vm, reply_allocated_before_apply)
+{
+	struct memplug_slot s[2] = {
+		slot(self->mem, 0, SLOT_SIZE), slot(self->mem, 1, SLOT_SIZE),
+	};
+	struct memplug_vm_info vi = { 0 };
+	uint64_t v;
+	int err, i;
+
+	ASSERT_EQ(0, set_param("fault_reply", 1)) {
+		TH_LOG("the module has no fault_reply parameter");
+	}
+	err = memplug_nl__apply(&self->nl, self->id, s, 2, NULL);
+	set_param("fault_reply", 0);
+	EXPECT_EQ(-ENOMEM, err);
+	EXPECT_STREQ("memplug: no memory for the reply; nothing was applied",
+		     self->nl.extack);
+	/* What the guest sees, then what the module says. */
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(KVM_GUEST_NO_MEMORY,
+			  kvm_guest__read(&self->g, s[i].gpa, &v)) {
+			TH_LOG("slot %u of the failed batch is in KVM", s[i].id);
+		}
+	}
+	EXPECT_EQ(0, memplug_nl__vm_get(&self->nl, self->id, &vi));
+	EXPECT_EQ(0, vi.nr_slots);
+	EXPECT_EQ(0, vi.held_slots);
+	memplug_nl__vm_info_free(&vi);
+
+	EXPECT_EQ(0, memplug_nl__apply(&self->nl, self->id, s, 2, NULL)) {
+		TH_LOG("%s", self->nl.extack);
+	}
+	EXPECT_EQ(2, slots_in_kvm(&self->nl, self->id));
+	EXPECT_EQ(0, kvm_guest__read(&self->g, s[1].gpa, &v));
 }
 
 /* The VMM (a child here) exits; its VM stays attached: batches fail. */
