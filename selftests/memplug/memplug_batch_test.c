@@ -12,9 +12,12 @@
  *  - a slot the VMM put in place of one of ours is not ours to delete;
  *  - a batch for a VM whose process exited fails with ESRCH;
  *  - a batch whose reply cannot be allocated fails before anything is
- *    applied: a batch reported as failed never leaves its slots behind.
+ *    applied: a batch reported as failed never leaves its slots behind;
+ *  - KVM's metadata for the slots a batch creates is charged to the memory
+ *    cgroup of the VM's process, not to the caller's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -360,6 +364,180 @@ TEST(vm_of_exited_process_esrch)
 	genl_conn__close(&nl);
 	close(fds[0]);
 	munmap(mem, REGION_SIZE);
+}
+
+#define CGROOT		"/sys/fs/cgroup"
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* memory.current of @cg in bytes, or -1. */
+static long long cg_current(const char *cg)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Two memory cgroups: the VMM's and the daemon's (the caller's). */
+FIXTURE(memcg) {
+	char vmm[64];
+	char daemon[64];
+	pid_t child;
+	int sv[2];
+};
+
+FIXTURE_SETUP(memcg)
+{
+	self->child = -1;
+	self->sv[0] = self->sv[1] = -1;
+	if (access(CGROOT "/cgroup.controllers", F_OK))
+		ASSERT_EQ(0, system("mount -t cgroup2 none " CGROOT));
+	ASSERT_EQ(0, cg_write(CGROOT, "cgroup.subtree_control", "+memory"));
+	snprintf(self->vmm, sizeof(self->vmm), CGROOT "/memplug-vmm-%d",
+		 getpid());
+	snprintf(self->daemon, sizeof(self->daemon),
+		 CGROOT "/memplug-daemon-%d", getpid());
+	ASSERT_EQ(0, mkdir(self->vmm, 0755));
+	ASSERT_EQ(0, mkdir(self->daemon, 0755));
+	/* This process plays memplugd. */
+	ASSERT_EQ(0, cg_write(self->daemon, "cgroup.procs", "0"));
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	cg_write(CGROOT, "cgroup.procs", "0");
+	rmdir(self->vmm);
+	rmdir(self->daemon);
+}
+
+#define MEMCG_SLOTS	32
+
+/*
+ * The VMM (a child, in its own memory cgroup) creates the VM and hands its
+ * fd to this process (memplugd, in another), which attaches it and creates
+ * 32 slots of 8 GiB with dirty logging: KVM allocates 512 KiB of dirty
+ * bitmap per slot (two bitmaps of one bit per page), 16 MiB in all, plus
+ * its other per-page metadata (in the test VM ~4 MiB of write tracking per
+ * slot: ~145 MiB in all).  That is the VMM's memory: its cgroup must grow
+ * by at least 3/4 of the bitmaps and the caller's by less than 1/4 of
+ * them.  Deleting the slots gives it back.
+ */
+TEST_F(memcg, slot_metadata_charged_to_vmm)
+{
+	uint64_t slot_size = 8ULL << 30, bitmaps, hva;
+	struct memplug_slot s[MEMCG_SLOTS];
+	long long vmm0, dmn0, vmm1, dmn1, vmm2;
+	unsigned int a, b, c, d, bits = 36, i;
+	struct memplug_range r;
+	struct genl_conn nl;
+	int fds[2], nfds = 2;
+	char buf[32];
+	uint32_t id;
+
+	if (__get_cpuid(0x80000008, &a, &b, &c, &d))
+		bits = a & 0xff;
+	/* The slots end below 2^(bits - 1). */
+	while (GPA_BASE + MEMCG_SLOTS * slot_size > 1ULL << (bits - 1))
+		slot_size >>= 1;
+	bitmaps = MEMCG_SLOTS * 2 * (slot_size / 4096 / 8);
+	TH_LOG("%u physical address bits: %u slots of %llu MiB, %llu KiB of dirty bitmaps",
+	       bits, MEMCG_SLOTS, (unsigned long long)(slot_size >> 20),
+	       (unsigned long long)(bitmaps >> 10));
+	ASSERT_LE(4ULL << 20, bitmaps);
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, self->sv));
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child) {
+		struct kvm_guest g;
+		void *mem;
+		int fd[1];
+
+		if (cg_write(self->vmm, "cgroup.procs", "0"))
+			_exit(1);
+		/* The hotplug region: address space only. */
+		mem = mmap(NULL, MEMCG_SLOTS * slot_size, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (mem == MAP_FAILED || kvm_guest__create(&g))
+			_exit(2);
+		hva = (uintptr_t)mem;
+		fd[0] = g.vm_fd;
+		if (scm__send(self->sv[1], &hva, sizeof(hva), fd, 1))
+			_exit(3);
+		/* Until the parent is done (or gone). */
+		read(self->sv[1], buf, 1);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(hva), scm__recv(self->sv[0], &hva, sizeof(hva), fds,
+					 &nfds, 0));
+	ASSERT_EQ(1, nfds);
+	ASSERT_EQ(0, memplug_nl__open(&nl));
+	r = (struct memplug_range){ SLOT_BASE, MEMCG_SLOTS, GPA_BASE,
+				    MEMCG_SLOTS * slot_size, hva,
+				    MEMCG_SLOTS * slot_size, 0 };
+	ASSERT_EQ(0, memplug_nl__attach(&nl, fds[0], &r, &id)) {
+		TH_LOG("%s", nl.extack);
+	}
+	for (i = 0; i < MEMCG_SLOTS; i++)
+		s[i] = (struct memplug_slot){
+			.id = SLOT_BASE + i,
+			.flags = MEMPLUG_SLOT_F_LOG_DIRTY,
+			.gpa = GPA_BASE + i * slot_size,
+			.size = slot_size,
+			.hva = hva + i * slot_size,
+		};
+	vmm0 = cg_current(self->vmm);
+	dmn0 = cg_current(self->daemon);
+	ASSERT_LE(0, vmm0);
+	ASSERT_LE(0, dmn0);
+	ASSERT_EQ(0, memplug_nl__apply(&nl, id, s, MEMCG_SLOTS, NULL)) {
+		TH_LOG("%s", nl.extack);
+	}
+	vmm1 = cg_current(self->vmm);
+	dmn1 = cg_current(self->daemon);
+	TH_LOG("creating the slots: the VMM's cgroup %+lld KiB, the caller's %+lld KiB",
+	       (vmm1 - vmm0) >> 10, (dmn1 - dmn0) >> 10);
+	EXPECT_LE((long long)(bitmaps * 3 / 4), vmm1 - vmm0) {
+		TH_LOG("KVM's slot metadata was not charged to the VMM's cgroup");
+	}
+	EXPECT_GT((long long)(bitmaps / 4), dmn1 - dmn0) {
+		TH_LOG("KVM's slot metadata was charged to the caller's cgroup");
+	}
+
+	for (i = 0; i < MEMCG_SLOTS; i++)
+		s[i].size = 0;
+	ASSERT_EQ(0, memplug_nl__apply(&nl, id, s, MEMCG_SLOTS, NULL));
+	vmm2 = cg_current(self->vmm);
+	TH_LOG("deleting them: the VMM's cgroup %+lld KiB", (vmm2 - vmm1) >> 10);
+	EXPECT_LE((long long)(bitmaps * 3 / 4), vmm1 - vmm2);
+	genl_conn__close(&nl);
+	close(fds[0]);
 }
 
 TEST_HARNESS_MAIN
