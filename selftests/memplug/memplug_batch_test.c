@@ -14,7 +14,9 @@
  *  - a batch whose reply cannot be allocated fails before anything is
  *    applied: a batch reported as failed never leaves its slots behind;
  *  - KVM's metadata for the slots a batch creates is charged to the memory
- *    cgroup of the VM's process, not to the caller's.
+ *    cgroup of the VM's process, not to the caller's;
+ *  - ADOPT takes back what the last attachment left, never a slot the VMM
+ *    made itself; ADOPT_ANY takes everything in the ranges.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -312,6 +314,108 @@ TEST_F(vm, reply_allocated_before_apply)
 	}
 	EXPECT_EQ(2, slots_in_kvm(&self->nl, self->id));
 	EXPECT_EQ(0, kvm_guest__read(&self->g, s[1].gpa, &v));
+}
+
+static int held_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct memplug_vm_info vi = { 0 };
+	int err = memplug_nl__parse_vm(nlh, &vi);
+
+	if (!err)
+		*(int *)arg = vi.held_slots;
+	return err;
+}
+
+/* The slots the attachment holds (VM_GET's NR_SLOTS), or -errno. */
+static int held_slots(struct genl_conn *c, uint32_t id)
+{
+	struct nl_msg *msg = genl_conn__msg(c, MEMPLUG_CMD_VM_GET, 0);
+	int n = -1, err;
+
+	if (!msg || nla_put_u32(msg, MEMPLUG_A_VM_ID, id)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = genl_conn__request(c, msg, held_cb, &n);
+	return err ? err : n;
+}
+
+/*
+ * M10: an owner with KEEP_SLOTS leaves slots 0 and 1; the VMM (this
+ * process) adds slot 2 itself and moves slot 1 elsewhere.  The next
+ * attachment's ADOPT takes slot 0 only, cannot delete the VMM's, and its
+ * detach leaves the VMM's slots alone.  Once that attachment has taken
+ * the record, ADOPT takes nothing; ADOPT_ANY takes the VMM's slots.
+ */
+TEST(adopt_takes_only_what_memplug_left)
+{
+	struct memplug_range r = {
+		.slot_base = SLOT_BASE, .slot_count = REGION_SLOTS,
+		.gpa_base = GPA_BASE, .gpa_size = REGION_SIZE,
+		.hva_size = REGION_SIZE,
+		.flags = MEMPLUG_ATTACH_F_KEEP_SLOTS,
+	};
+	struct memplug_slot s[2], vmm;
+	struct kvm_guest g;
+	struct genl_conn c;
+	uint64_t v, moved;
+	uint32_t id;
+	void *mem;
+
+	mem = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	r.hva_base = (uintptr_t)mem;
+	ASSERT_EQ(0, kvm_guest__create(&g));
+	ASSERT_EQ(0, memplug_nl__open(&c));
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+	s[0] = slot(mem, 0, SLOT_SIZE);
+	s[1] = slot(mem, 1, SLOT_SIZE);
+	ASSERT_EQ(0, memplug_nl__apply(&c, id, s, 2, NULL));
+	genl_conn__close(&c);		/* KEEP_SLOTS: 0 and 1 stay */
+
+	/* The VMM's own slot 2, and slot 1 moved to the place of slot 5. */
+	vmm = slot(mem, 2, SLOT_SIZE);
+	ASSERT_EQ(0, kvm_guest__set_slot(&g, vmm.id, vmm.gpa, SLOT_SIZE,
+					 (void *)(uintptr_t)vmm.hva));
+	moved = GPA_BASE + 5 * SLOT_SIZE;
+	ASSERT_EQ(0, kvm_guest__set_slot(&g, s[1].id, s[1].gpa, 0, NULL));
+	ASSERT_EQ(0, kvm_guest__set_slot(&g, s[1].id, moved, SLOT_SIZE,
+					 (char *)mem + 5 * SLOT_SIZE));
+
+	ASSERT_EQ(0, memplug_nl__open(&c));
+	r.flags = MEMPLUG_ATTACH_F_ADOPT;
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+	EXPECT_EQ(1, held_slots(&c, id)) {
+		TH_LOG("ADOPT took slots memplug did not leave there");
+	}
+	vmm.size = 0;
+	EXPECT_EQ(-EPERM, memplug_nl__apply(&c, id, &vmm, 1, NULL));
+	EXPECT_STREQ("slot was not created through memplug", c.extack);
+	ASSERT_EQ(0, memplug_nl__detach(&c, id));
+	EXPECT_EQ(KVM_GUEST_NO_MEMORY, kvm_guest__read(&g, s[0].gpa, &v));
+	EXPECT_EQ(0, kvm_guest__read(&g, vmm.gpa, &v)) {
+		TH_LOG("the detach removed the VMM's own slot");
+	}
+	EXPECT_EQ(0, kvm_guest__read(&g, moved, &v)) {
+		TH_LOG("the detach removed the slot the VMM moved");
+	}
+
+	/* Nothing left to take back. */
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+	EXPECT_EQ(0, held_slots(&c, id));
+	ASSERT_EQ(0, memplug_nl__detach(&c, id));
+
+	/* ADOPT_ANY: the VMM hands its slots over; detach removes them. */
+	r.flags = MEMPLUG_ATTACH_F_ADOPT_ANY;
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+	EXPECT_EQ(2, held_slots(&c, id));
+	ASSERT_EQ(0, memplug_nl__detach(&c, id));
+	EXPECT_EQ(KVM_GUEST_NO_MEMORY, kvm_guest__read(&g, vmm.gpa, &v));
+	EXPECT_EQ(KVM_GUEST_NO_MEMORY, kvm_guest__read(&g, moved, &v));
+	genl_conn__close(&c);
+	kvm_guest__destroy(&g);
+	munmap(mem, REGION_SIZE);
 }
 
 /* The VMM (a child here) exits; its VM stays attached: batches fail. */
