@@ -238,8 +238,15 @@ static void vm_range(struct mpd_vm *vm, struct memplug_range *r)
 	r->gpa_size = vm->reg.region_size;
 	r->hva_base = vm->reg.region_hva;
 	r->hva_size = vm->reg.region_size;
-	/* Survive our own restart: see MEMPLUG_ATTACH_F_* in the uapi. */
-	r->flags = MEMPLUG_ATTACH_F_KEEP_SLOTS | MEMPLUG_ATTACH_F_ADOPT;
+	/*
+	 * Survive our own restart: see MEMPLUG_ATTACH_F_* in the uapi.  Take
+	 * every slot in the region, not only those our last attachment left
+	 * (ADOPT): memplug-vmm hands over the slots it made itself while we
+	 * were in local mode (vmm/daemon.c), and after a module reload the
+	 * slots are the old module's, which the new one cannot know as its.
+	 */
+	r->flags = MEMPLUG_ATTACH_F_KEEP_SLOTS | MEMPLUG_ATTACH_F_ADOPT |
+		   MEMPLUG_ATTACH_F_ADOPT_ANY;
 }
 
 /*

@@ -102,6 +102,7 @@ void memplug_vm_put(struct memplug_vm *vm);
 bool memplug_vm_is_owner(const struct memplug_vm *vm, const struct sk_buff *skb);
 void memplug_vm_detach_owner(u32 portid);
 void memplug_vm_detach_all(void);
+void memplug_vm_kept_exit(void);
 
 /* relay.c */
 int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info);

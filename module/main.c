@@ -370,6 +370,7 @@ static void __exit memplug_exit(void)
 	netlink_unregister_notifier(&memplug_netlink_nb);
 	memplug_relay_exit();
 	memplug_vm_detach_all();
+	memplug_vm_kept_exit();
 }
 
 module_init(memplug_init);

@@ -88,6 +88,11 @@ static void memplug_relay_answer(struct memplug_relay_req *req, int err,
 	struct sk_buff *skb;
 	void *hdr;
 
+	/*
+	 * A closing caller's port id may be another socket's already: as
+	 * for the owner in memplug_nl_relay_doit(), SOCK_DEAD is as close
+	 * as 6.1 lets a module look.
+	 */
 	if (sock_flag(req->caller_sk, SOCK_DEAD))
 		return;
 	skb = genlmsg_new(nla_total_size(sizeof(u32)) * 2 +
@@ -307,11 +312,27 @@ int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info)
 		memplug_relay_put(req);
 		return err;
 	}
-	/* Never blocks: a full owner socket fails the request now. */
-	err = genlmsg_unicast(&init_net, msg, req->owner_portid);
+	/*
+	 * The port id is only the owner's name: netlink_release() frees it
+	 * before the release notifier detaches the owner's VMs, and another
+	 * socket may bind it meanwhile.  That one must not get the request.
+	 * From sock_orphan() on the owner's socket is SOCK_DEAD; the few
+	 * instructions between netlink_remove() and sock_orphan() cannot be
+	 * told from here (6.1 exports no send to a given socket).
+	 */
+	if (sock_flag(req->owner_sk, SOCK_DEAD)) {
+		nlmsg_free(msg);
+		err = -ECONNRESET;
+	} else {
+		/* Never blocks: a full owner socket fails the request now. */
+		err = genlmsg_unicast(&init_net, msg, req->owner_portid);
+	}
 	if (err && memplug_relay_take(req)) {
 		memplug_relay_done(req);
-		if (err == -EAGAIN) {
+		if (err == -ECONNRESET) {
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "the daemon that owns this VM went away");
+		} else if (err == -EAGAIN) {
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "the daemon that owns this VM is not keeping up; try again");
 			err = -EBUSY;

@@ -31,9 +31,15 @@ MODULE_PARM_DESC(fault_entry, "selftests: fail the Nth batch entry (-1: off)");
 static int fault_undo = -1;
 module_param(fault_undo, int, 0600);
 MODULE_PARM_DESC(fault_undo, "selftests: fail undoing the Nth entry (-1: off)");
+/* The batch's reply cannot be allocated, as if the kernel ran out of memory. */
+static bool fault_reply;
+module_param(fault_reply, bool, 0600);
+MODULE_PARM_DESC(fault_reply, "selftests: fail allocating the batch's reply");
 #define memplug_fault(param, idx)	((idx) == READ_ONCE(param))
+#define memplug_fault_on(param)		READ_ONCE(param)
 #else
 #define memplug_fault(param, idx)	false
+#define memplug_fault_on(param)		false
 #endif
 
 enum memplug_op {
@@ -439,6 +445,8 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 /* Room for the reply, taken before applying: an applied batch must be told. */
 static struct sk_buff *memplug_apply_reply_new(void)
 {
+	if (memplug_fault_on(fault_reply))
+		return NULL;
 	return genlmsg_new(nla_total_size(sizeof(u32)) * 2 +
 			   nla_total_size_64bit(sizeof(u64)) * 5, GFP_KERNEL);
 }
@@ -531,6 +539,8 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	mm_held = true;
 	reply = memplug_apply_reply_new();
 	if (!reply) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "no memory for the reply; nothing was applied");
 		err = -ENOMEM;
 		goto out;
 	}

@@ -22,6 +22,112 @@ static DEFINE_IDR(memplug_vms);		/* under memplug_vms_lock */
 static LIST_HEAD(memplug_vms_leaving);
 static unsigned int memplug_nr_vms;	/* under memplug_vms_lock */
 
+/*
+ * What an attachment left in its VM when its owner went away with
+ * KEEP_SLOTS: the slots it had created, which the VM's next attachment
+ * may take back with ADOPT, and nothing else (a slot the VMM made itself
+ * is not ours).  A record holds the VM, so that the struct kvm it names is
+ * never another VM's; memplug_kept_work drops it once nobody else holds
+ * the VM, and the VM's next attachment takes it, adopting or not.  At
+ * most one per VM: only the VM's one attachment leaves one.
+ */
+struct memplug_kept {
+	struct list_head node;		/* on memplug_kept */
+	struct kvm *kvm;		/* held */
+	u32 slot_base;
+	u32 slot_count;
+	unsigned long *added;		/* as in struct memplug_vm */
+	struct memplug_slot_geo *geo;
+};
+
+static LIST_HEAD(memplug_kept);		/* under memplug_vms_lock */
+static void memplug_kept_prune(struct work_struct *work);
+static DECLARE_DELAYED_WORK(memplug_kept_work, memplug_kept_prune);
+#define MEMPLUG_KEPT_PRUNE	HZ
+
+/* May drop the last VM reference: not under memplug_vms_lock. */
+static void memplug_kept_free(struct memplug_kept *k)
+{
+	kvm_put_kvm(k->kvm);
+	bitmap_free(k->added);
+	kvfree(k->geo);
+	kfree(k);
+}
+
+static void memplug_kept_prune(struct work_struct *work)
+{
+	struct memplug_kept *k, *tmp;
+	LIST_HEAD(gone);
+	bool more;
+
+	mutex_lock(&memplug_vms_lock);
+	list_for_each_entry_safe(k, tmp, &memplug_kept, node) {
+		/* Ours is the only reference: nobody can attach it again. */
+		if (refcount_read(&k->kvm->users_count) == 1)
+			list_move_tail(&k->node, &gone);
+	}
+	more = !list_empty(&memplug_kept);
+	mutex_unlock(&memplug_vms_lock);
+	list_for_each_entry_safe(k, tmp, &gone, node)
+		memplug_kept_free(k);
+	if (more)
+		schedule_delayed_work(&memplug_kept_work, MEMPLUG_KEPT_PRUNE);
+}
+
+/* The record @kvm's last attachment left, off the list; memplug_vms_lock. */
+static struct memplug_kept *memplug_kept_take(struct kvm *kvm)
+{
+	struct memplug_kept *k;
+
+	list_for_each_entry(k, &memplug_kept, node) {
+		if (k->kvm == kvm) {
+			list_del(&k->node);
+			return k;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A record of the slots @vm leaves in KVM (detached, @vm->lock held:
+ * nothing reads @vm->added or @vm->geo any more, so they move over).
+ * NULL if there are none, or no memory: then the slots stay the VM's.
+ */
+static struct memplug_kept *memplug_kept_new(struct memplug_vm *vm)
+{
+	struct memplug_kept *k;
+
+	if (bitmap_empty(vm->added, vm->slot_count))
+		return NULL;
+	k = kzalloc(sizeof(*k), GFP_KERNEL_ACCOUNT);
+	if (!k) {
+		pr_warn("VM %u: no memory to remember its slots; ADOPT will not take them\n",
+			vm->id);
+		return NULL;
+	}
+	k->kvm = vm->kvm;
+	kvm_get_kvm(k->kvm);
+	k->slot_base = vm->slot_base;
+	k->slot_count = vm->slot_count;
+	k->added = vm->added;
+	k->geo = vm->geo;
+	vm->added = NULL;
+	vm->geo = NULL;
+	return k;
+}
+
+/* Module exit, after every VM was detached: no record can be added. */
+void memplug_vm_kept_exit(void)
+{
+	struct memplug_kept *k, *tmp;
+
+	cancel_delayed_work_sync(&memplug_kept_work);
+	list_for_each_entry_safe(k, tmp, &memplug_kept, node) {
+		list_del(&k->node);
+		memplug_kept_free(k);
+	}
+}
+
 struct memplug_vm *memplug_vm_get(u32 id)
 {
 	struct memplug_vm *vm;
@@ -134,6 +240,7 @@ static u32 memplug_vm_remove_slots(struct memplug_vm *vm)
 /* @vm is already out of the idr; this drops the idr's reference. */
 static void memplug_vm_detach(struct memplug_vm *vm, u32 reason)
 {
+	struct memplug_kept *kept = NULL;
 	u32 removed = 0;
 
 	mutex_lock(&vm->lock);
@@ -151,9 +258,16 @@ static void memplug_vm_detach(struct memplug_vm *vm, u32 reason)
 	if (reason == MEMPLUG_DETACH_REQUEST ||
 	    !(vm->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS))
 		removed = memplug_vm_remove_slots(vm);
+	else if (reason == MEMPLUG_DETACH_OWNER_CLOSED)
+		kept = memplug_kept_new(vm);
 	mutex_unlock(&vm->lock);
 	memplug_nl_vm_event(vm, MEMPLUG_EVENT_DETACHED, reason, removed, 0, 0);
+	/* With leave_node: a new attachment sees us leaving, or the record. */
 	mutex_lock(&memplug_vms_lock);
+	if (kept) {
+		list_add_tail(&kept->node, &memplug_kept);
+		schedule_delayed_work(&memplug_kept_work, MEMPLUG_KEPT_PRUNE);
+	}
 	list_del(&vm->leave_node);
 	mutex_unlock(&memplug_vms_lock);
 	memplug_vm_put(vm);
@@ -329,17 +443,22 @@ static struct memplug_vm *memplug_vm_alloc(struct sk_buff *skb,
 }
 
 /*
- * ADOPT: slots of the VM in our id range that lie inside both ranges
- * become ours, so that SLOTS_APPLY may delete them and VM_DETACH removes
- * them.  Returns how many.
+ * ADOPT: the slots @k says the VM's last attachment left become this
+ * attachment's, where KVM still has them as that attachment created them
+ * and they lie inside both ranges.  ADOPT_ANY: every slot of the VM in our
+ * id range inside both ranges, whoever made it.  Returns how many.
  */
-static u32 memplug_vm_adopt(struct memplug_vm *vm)
+static u32 memplug_vm_adopt(struct memplug_vm *vm,
+			    const struct memplug_kept *k)
 {
+	bool any = vm->flags & MEMPLUG_ATTACH_F_ADOPT_ANY;
 	struct kvm_memory_slot *slot;
 	struct kvm_memslots *slots;
-	u32 i, nr = 0;
+	u32 i, j, nr = 0;
 	u64 gpa, size;
 
+	if (!any && !k)
+		return 0;
 	mutex_lock(&vm->kvm->slots_lock);
 	slots = __kvm_memslots(vm->kvm, 0);
 	for (i = 0; i < vm->slot_count; i++) {
@@ -352,6 +471,14 @@ static u32 memplug_vm_adopt(struct memplug_vm *vm)
 		    gpa + size > vm->gpa_base + vm->gpa_size ||
 		    slot->userspace_addr < vm->hva_base ||
 		    slot->userspace_addr + size > vm->hva_base + vm->hva_size)
+			continue;
+		j = slot->id - (k ? k->slot_base : 0);
+		if (!any &&
+		    (slot->id < k->slot_base || j >= k->slot_count ||
+		     !test_bit(j, k->added) ||
+		     k->geo[j].gfn != slot->base_gfn ||
+		     k->geo[j].npages != slot->npages ||
+		     k->geo[j].hva != slot->userspace_addr))
 			continue;
 		memplug_vm_slot_track(vm, slot->id, gpa, size,
 				      slot->userspace_addr);
@@ -369,6 +496,7 @@ static u32 memplug_vm_adopt(struct memplug_vm *vm)
  */
 int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct memplug_kept *kept;
 	struct memplug_vm *vm, *other;
 	struct sk_buff *reply;
 	struct fd f;
@@ -425,12 +553,6 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOSPC;
 		goto err_unlock;
 	}
-	/*
-	 * Under memplug_vms_lock: no other attachment of this VM exists or
-	 * is leaving, so no slot adopted here is deleted by anyone else.
-	 */
-	if (vm->flags & MEMPLUG_ATTACH_F_ADOPT)
-		memplug_vm_adopt(vm);
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply) {
 		err = -ENOMEM;
@@ -447,12 +569,24 @@ int memplug_nl_vm_attach_doit(struct sk_buff *skb, struct genl_info *info)
 	vm->attached_ns = ktime_get_ns();
 	memplug_nr_vms++;
 	/*
+	 * Still under memplug_vms_lock, so nobody can reach the VM yet, and
+	 * no other attachment of it exists or is leaving: no slot adopted
+	 * here is deleted by anyone else.  Adopting or not, this attachment
+	 * takes the last one's record.
+	 */
+	kept = memplug_kept_take(vm->kvm);
+	if (vm->flags & (MEMPLUG_ATTACH_F_ADOPT | MEMPLUG_ATTACH_F_ADOPT_ANY))
+		memplug_vm_adopt(vm, kept);
+	/*
 	 * Once in the idr the VM may be detached by another thread on the
 	 * owner's socket and freed: announce it before anyone can, so that
 	 * the event reads a live VM and comes before its DETACHED.
 	 */
 	memplug_nl_vm_event(vm, MEMPLUG_EVENT_ATTACHED, 0, 0, 0, 0);
 	mutex_unlock(&memplug_vms_lock);
+	/* Not the last VM reference: the new attachment holds one. */
+	if (kept)
+		memplug_kept_free(kept);
 
 	hdr = genlmsg_put_reply(reply, info, &memplug_family, 0,
 				MEMPLUG_CMD_VM_ATTACH);

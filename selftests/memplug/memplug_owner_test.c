@@ -200,11 +200,16 @@ static void *detach_next_id(void *arg)
 {
 	struct detacher *d = arg;
 	struct raw_msg m;
+	uint32_t n = 0;
 
 	while (!d->stop) {
-		/* Ids are handed out in turn: the next attach gets this. */
+		/*
+		 * The id the next attach gets: the next one where ids are
+		 * handed out in turn, the one just freed where the lowest
+		 * free id is (as the old module did).  Both, in turn.
+		 */
 		raw_init(&m, d->family, MEMPLUG_CMD_VM_DETACH, 0, 0x80000000);
-		raw_u32(&m, MEMPLUG_A_VM_ID, d->last_id + 1);
+		raw_u32(&m, MEMPLUG_A_VM_ID, d->last_id + (n++ & 1));
 		raw_send(d->fd, &m);
 	}
 	return NULL;

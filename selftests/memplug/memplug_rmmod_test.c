@@ -111,8 +111,9 @@ static int reload(void)
 
 /*
  * A module upgrade with a KEEP_SLOTS attachment (memplugd's kind): the
- * guest keeps its memory over rmmod, and the reloaded module's ADOPT
- * attachment takes the slots back.
+ * guest keeps its memory over rmmod, and the reloaded module's ADOPT_ANY
+ * attachment takes the slots back (ADOPT takes none: that module did not
+ * put them there).
  */
 TEST(rmmod_keeps_keep_slots_then_adopt)
 {
@@ -164,7 +165,18 @@ TEST(rmmod_keeps_keep_slots_then_adopt)
 	genl_conn__close(&c);
 
 	ASSERT_EQ(0, memplug_nl__open(&c));
+	/* The new module did not put them there: ADOPT takes none ... */
 	r.flags = MEMPLUG_ATTACH_F_ADOPT;
+	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
+	ASSERT_EQ(0, memplug_nl__vm_get(&c, id, &vi));
+	EXPECT_EQ(0, vi.held_slots);
+	EXPECT_EQ(4, vi.nr_slots);
+	memplug_nl__vm_info_free(&vi);
+	ASSERT_EQ(0, memplug_nl__detach(&c, id));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, kvm_guest__read(&g, s[i].gpa, &v));
+	/* ... ADOPT_ANY takes them all. */
+	r.flags = MEMPLUG_ATTACH_F_ADOPT_ANY;
 	ASSERT_EQ(0, memplug_nl__attach(&c, g.vm_fd, &r, &id));
 	ASSERT_EQ(0, memplug_nl__vm_get(&c, id, &vi));
 	EXPECT_EQ(4, vi.held_slots);

@@ -15,13 +15,20 @@ ok() {
 	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi
 }
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 
 # A monitor sees this VM attached, its slots applied, and the detach when
 # memplug_hold's socket closes.
 $B/tools/memplugctl -j monitor > "$tmp/mon" 2>&1 &
 mon=$!
-sleep 1
+# Until it has joined "events" (its socket, port id = its pid, shows a
+# group in /proc/net/netlink): a fixed second was not enough under load.
+i=0
+while ! awk -v p="$mon" '$2 == 16 && $3 == p && $4 != "00000000" { f = 1 }
+	END { exit !f }' /proc/net/netlink && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 mkfifo "$tmp/in"
 $B/selftests/memplug/memplug_hold < "$tmp/in" > "$tmp/hold" &
 hold=$!
@@ -91,6 +98,25 @@ vms = json.load(open(sys.argv[1]))
 assert [len(v["slots"]) for v in vms if v["id"] == int(sys.argv[2])] == [2], vms
 ' "$tmp/showj" "$id"
 ok $? "memplugctl -j vm show"
+
+# Without CAP_NET_ADMIN the module gives no HVAs and no owner port id:
+# memplugctl shows none, not zeros.
+setpriv --bounding-set=-net_admin $B/tools/memplugctl -j vm show "$id" \
+	> "$tmp/showu" 2>&1 && python3 -c '
+import json, sys
+vm = json.load(open(sys.argv[1]))[0]
+assert len(vm["slots"]) == 2, vm
+assert not any(k in vm for k in ("hva_base", "hva_size", "owner_portid")), vm
+assert not any("hva" in s for s in vm["slots"]), vm
+' "$tmp/showu"
+rc=$?
+sed 's/^/# /' "$tmp/showu"
+ok $rc "memplugctl -j vm show without CAP_NET_ADMIN: no HVAs, no owner"
+
+setpriv --bounding-set=-net_admin $B/tools/memplugctl vm show "$id" \
+	> "$tmp/showt" 2>&1 && grep -q "slot 101 gpa 0x100200000 size 2 MiB" "$tmp/showt" &&
+	! grep -q -e hva -e owner "$tmp/showt"
+ok $? "memplugctl vm show without CAP_NET_ADMIN: no HVAs, no owner"
 
 exec 3>&-
 wait $hold

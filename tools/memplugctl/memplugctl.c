@@ -76,14 +76,17 @@ static const char *memplugctl__size(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-static json_object *memplugctl__slot_json(const struct memplug_slot *s)
+/* @admin: the module gave us HVAs (CAP_NET_ADMIN); else there are none. */
+static json_object *memplugctl__slot_json(const struct memplug_slot *s,
+					  int admin)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", json_object_new_int64(s->id));
 	json_object_object_add(o, "gpa", json_object_new_uint64(s->gpa));
 	json_object_object_add(o, "size", json_object_new_uint64(s->size));
-	json_object_object_add(o, "hva", json_object_new_uint64(s->hva));
+	if (admin)
+		json_object_object_add(o, "hva", json_object_new_uint64(s->hva));
 	json_object_object_add(o, "readonly",
 		json_object_new_boolean(s->flags & MEMPLUG_SLOT_F_READONLY));
 	json_object_object_add(o, "log_dirty",
@@ -138,7 +141,7 @@ static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 				       json_object_new_int64(vi->nr_slots));
 		for (i = 0; i < vi->nr_slots; i++)
 			json_object_array_add(slots,
-				memplugctl__slot_json(&vi->slots[i]));
+				memplugctl__slot_json(&vi->slots[i], admin));
 		json_object_object_add(o, "slots", slots);
 		json_object_array_add(ctl->out, o);
 		return 0;

@@ -220,8 +220,17 @@
  *    KEEP_SLOTS: when the owner's socket closes, leave the attachment's
  *                slots in the VM (its guest keeps using that memory) and
  *                only drop the reference; VM_DETACH still removes them.
- *    ADOPT: slots already in the id range and inside both ranges become
- *           the attachment's own (a restarted daemon takes its VM back).
+ *    ADOPT: the slots the VM's last attachment left when its owner went
+ *           away with KEEP_SLOTS become this attachment's own (a restarted
+ *           daemon takes its VM back), where they are still as it created
+ *           them and lie inside both ranges; no other slot, so never one
+ *           the VMM made itself.  Only within one load of the module.
+ *    ADOPT_ANY: every slot already in the id range and inside both ranges
+ *           becomes the attachment's own, whoever made it: the VMM hands
+ *           over slots it made itself, or a reloaded module takes back
+ *           those its predecessor left.
+ * Whatever its flags, a new attachment ends what ADOPT could take from the
+ * attachment before it.
  * VM_GET also reports MEMPLUG_A_ATTACH_FLAGS, MEMPLUG_A_REQUESTED_SIZE and
  * MEMPLUG_A_PLUGGED_SIZE.
  */
@@ -328,9 +337,11 @@ enum memplug_slot_flags {
 enum memplug_attach_flags {
 	MEMPLUG_ATTACH_F_KEEP_SLOTS = 1U << 0,
 	MEMPLUG_ATTACH_F_ADOPT = 1U << 1,
+	MEMPLUG_ATTACH_F_ADOPT_ANY = 1U << 2,
 
 	__MEMPLUG_ATTACH_F_ALL = MEMPLUG_ATTACH_F_KEEP_SLOTS |
-				 MEMPLUG_ATTACH_F_ADOPT
+				 MEMPLUG_ATTACH_F_ADOPT |
+				 MEMPLUG_ATTACH_F_ADOPT_ANY
 };
 
 enum memplug_event {
