@@ -229,6 +229,10 @@ TEST(attach_event_vs_detach)
 	struct kvm_guest g[NVMS];
 	struct detacher d = { 0 };
 	char *seen_attached;
+	static char buf[65536];
+	struct timeval tmo = { .tv_sec = 2 };
+	ssize_t len;
+	int fd, one = 1;
 	struct genl_conn mon;
 	pthread_t th;
 	void *mem;
@@ -252,18 +256,10 @@ TEST(attach_event_vs_detach)
 	 * for them, no ENOBUFS for the ones dropped, and no wait forever for
 	 * an attach reply that was dropped.
 	 */
-	{
-		struct timeval tmo = { .tv_sec = 2 };
-		int one = 1;
-
-		setsockopt(d.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-			   sizeof(rcvbuf));
-		setsockopt(d.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one,
-			   sizeof(one));
-		setsockopt(d.fd, SOL_NETLINK, NETLINK_CAP_ACK, &one,
-			   sizeof(one));
-		setsockopt(d.fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-	}
+	setsockopt(d.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(d.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	setsockopt(d.fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(d.fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
 	ASSERT_EQ(0, pthread_create(&th, NULL, detach_next_id, &d));
 
 	for (i = 0; i < ROUNDS; i++) {
@@ -292,42 +288,37 @@ TEST(attach_event_vs_detach)
 	/* Now read every event the monitor got. */
 	seen_attached = calloc(1 << 20, 1);
 	ASSERT_NE(NULL, seen_attached);
-	{
-		int fd = nl_socket_get_fd(mon.sk);
-		static char buf[65536];
-		ssize_t len;
+	fd = nl_socket_get_fd(mon.sk);
+	while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		struct nlmsghdr *nlh = (void *)buf;
 
-		while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			struct nlmsghdr *nlh = (void *)buf;
+		for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+			struct nlattr *tb[MEMPLUG_A_MAX + 1];
+			uint32_t ev, id;
+			int j, found = 0;
 
-			for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
-				struct nlattr *tb[MEMPLUG_A_MAX + 1];
-				uint32_t ev, id;
-				int j, found = 0;
-
-				if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX,
-						  NULL) || !tb[MEMPLUG_A_EVENT] ||
-				    !tb[MEMPLUG_A_VM_ID])
-					continue;
-				ev = nla_get_u32(tb[MEMPLUG_A_EVENT]);
-				id = nla_get_u32(tb[MEMPLUG_A_VM_ID]);
-				nev++;
-				for (j = 0; j < n && !found; j++)
-					found = returned[j] == id;
-				if (ev == MEMPLUG_EVENT_ATTACHED) {
-					if (!found) {
-						bad_id++;
-						TH_LOG("ATTACHED for id %#x, which no attach returned",
-						       id);
-					}
-					if (id < (1 << 20))
-						seen_attached[id] = 1;
-				} else if (ev == MEMPLUG_EVENT_DETACHED &&
-					   id < (1 << 20) && found &&
-					   !seen_attached[id]) {
-					bad_order++;
-					TH_LOG("VM %u: DETACHED before ATTACHED", id);
+			if (genlmsg_parse(nlh, 0, tb, MEMPLUG_A_MAX,
+					  NULL) || !tb[MEMPLUG_A_EVENT] ||
+			    !tb[MEMPLUG_A_VM_ID])
+				continue;
+			ev = nla_get_u32(tb[MEMPLUG_A_EVENT]);
+			id = nla_get_u32(tb[MEMPLUG_A_VM_ID]);
+			nev++;
+			for (j = 0; j < n && !found; j++)
+				found = returned[j] == id;
+			if (ev == MEMPLUG_EVENT_ATTACHED) {
+				if (!found) {
+					bad_id++;
+					TH_LOG("ATTACHED for id %#x, which no attach returned",
+					       id);
 				}
+				if (id < (1 << 20))
+					seen_attached[id] = 1;
+			} else if (ev == MEMPLUG_EVENT_DETACHED &&
+				   id < (1 << 20) && found &&
+				   !seen_attached[id]) {
+				bad_order++;
+				TH_LOG("VM %u: DETACHED before ATTACHED", id);
 			}
 		}
 	}
