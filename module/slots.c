@@ -17,6 +17,9 @@
 #include <linux/slab.h>
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "memplug_trace.h"
+
 #ifdef MEMPLUG_FAULT_INJECT
 /*
  * Fault injection for the selftests, in a build from the checkout only
@@ -63,6 +66,10 @@ struct memplug_batch {
 	unsigned long *ids;		/* ids in the batch, bit i: base + i */
 	unsigned long *deleted;		/* ids the batch deletes */
 	u64 t_parse, t_lock, t_check, t_apply;
+	/* For batch_end: what KVM applied and what undoing it did. */
+	u32 applied;
+	u32 undo_failed;
+	bool rolled_back;
 };
 
 static bool memplug_in(u64 addr, u64 size, u64 base, u64 limit)
@@ -183,17 +190,27 @@ static int memplug_check_batch_overlap(struct memplug_batch *b,
 	return err;
 }
 
-/* Everything that needs no lock: attributes, ranges, duplicates. */
-static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
-			       struct genl_info *info)
+/* The number of slot entries in the request. */
+static u32 memplug_batch_count(struct genl_info *info)
 {
 	const struct nlattr *nla;
-	u32 n = 0, i = 0;
-	int rem, err;
+	u32 n = 0;
+	int rem;
 
 	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem)
 		if (nla_type(nla) == MEMPLUG_A_SLOT)
 			n++;
+	return n;
+}
+
+/* Everything that needs no lock: attributes, ranges, duplicates. */
+static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
+			       u32 n, struct genl_info *info)
+{
+	const struct nlattr *nla;
+	u32 i = 0;
+	int rem, err;
+
 	if (!n) {
 		NL_SET_ERR_MSG_MOD(info->extack, "the batch has no slots");
 		return -EINVAL;
@@ -386,6 +403,41 @@ static void memplug_entry_track(struct memplug_vm *vm,
 		memplug_vm_slot_track(vm, e->id, e->gpa, e->size, e->hva);
 }
 
+static void memplug_trace_entry(struct memplug_vm *vm,
+				const struct memplug_entry *e, u32 idx,
+				bool undo, int result, u64 t0)
+{
+	static const u32 ops[] = {
+		[MEMPLUG_OP_CREATE] = MEMPLUG_TRACE_OP_CREATE,
+		[MEMPLUG_OP_DELETE] = MEMPLUG_TRACE_OP_DELETE,
+		[MEMPLUG_OP_FLAGS] = MEMPLUG_TRACE_OP_FLAGS,
+	};
+	bool del = e->op == MEMPLUG_OP_DELETE;
+
+	trace_slot_applied(vm->id, idx, e->id, del ? e->old_gpa : e->gpa,
+			   del ? e->old_size : e->size, ops[e->op], undo,
+			   result, ktime_get_ns() - t0);
+}
+
+/* Entry @idx, timed for slot_applied when that tracepoint is on. */
+static int memplug_entry_apply(struct memplug_vm *vm, struct memplug_entry *e,
+			       u32 idx, bool undo)
+{
+	bool traced = trace_slot_applied_enabled();
+	u64 t0 = traced ? ktime_get_ns() : 0;
+	int err;
+
+	if (undo)
+		err = memplug_entry_undo(vm, e, idx);
+	else if (memplug_fault(fault_entry, idx))
+		err = -ENOMEM;
+	else
+		err = memplug_entry_do(vm, e);
+	if (traced)
+		memplug_trace_entry(vm, e, idx, undo, err, t0);
+	return err;
+}
+
 /*
  * kvm->slots_lock held.  Returns 0 or the failing entry's -errno.  When an
  * undo fails too, the VM is left as KVM has it: the entries that could
@@ -396,16 +448,14 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 			       struct netlink_ext_ack *extack)
 {
 	u32 i, j, failed = 0;
-	int err;
+	int err = 0;
 
 	for (i = 0; i < b->n; i++) {
-		if (memplug_fault(fault_entry, i))
-			err = -ENOMEM;
-		else
-			err = memplug_entry_do(vm, &b->e[i]);
+		err = memplug_entry_apply(vm, &b->e[i], i, false);
 		if (err)
 			break;
 	}
+	b->applied = i;
 	if (i == b->n) {
 		for (i = 0; i < b->n; i++)
 			memplug_entry_track(vm, &b->e[i]);
@@ -414,7 +464,7 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 		return 0;
 	}
 	for (j = i; j-- > 0;) {
-		int uerr = memplug_entry_undo(vm, &b->e[j], j);
+		int uerr = memplug_entry_apply(vm, &b->e[j], j, true);
 
 		if (uerr) {
 			pr_err("VM %u: undoing slot %u failed: %d\n",
@@ -423,6 +473,8 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 			failed++;
 		}
 	}
+	b->undo_failed = failed;
+	b->rolled_back = !failed;
 	if (failed) {
 		WRITE_ONCE(vm->inconsistent, true);
 		WRITE_ONCE(vm->nr_added, bitmap_weight(vm->added,
@@ -506,11 +558,14 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *reply = NULL;
 	struct memplug_vm *vm;
 	bool mm_held = false;
+	u32 nr;
 	int err;
 
 	vm = memplug_vm_get_attr(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
+	nr = memplug_batch_count(info);
+	trace_batch_start(vm->id, nr);
 	if (!memplug_vm_is_owner(vm, skb)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
 				    "only the VM's owner may apply slots");
@@ -518,7 +573,7 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 
-	err = memplug_batch_parse(vm, &b, info);
+	err = memplug_batch_parse(vm, &b, nr, info);
 	if (err)
 		goto out;
 	/* A VM whose process is gone has no memory to map any more. */
@@ -536,6 +591,7 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	t1 = ktime_get_ns();
+	b.t_parse = t1 - t0;
 	mutex_lock(&vm->lock);
 	if (vm->detached) {
 		mutex_unlock(&vm->lock);
@@ -556,7 +612,6 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&vm->kvm->slots_lock);
 	mutex_unlock(&vm->lock);
 
-	b.t_parse = t1 - t0;
 	b.t_lock = t2 - t1;
 	b.t_check = t3 - t2;
 	b.t_apply = ktime_get_ns() - t3;
@@ -569,6 +624,9 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 		reply = NULL;
 	}
 out:
+	trace_batch_end(vm->id, nr, err, b.applied, b.rolled_back,
+			b.undo_failed, b.t_parse, b.t_lock, b.t_check,
+			b.t_apply, ktime_get_ns() - t0);
 	nlmsg_free(reply);
 	if (mm_held)
 		mmput(vm->kvm->mm);
