@@ -60,8 +60,13 @@ struct memplug_entry {
 	u32 old_flags;
 };
 
+/*
+ * @e, @by_gpa, @ids and @deleted are one allocation (memplug_batch_alloc):
+ * a batch's fixed cost is what a small batch pays per slot.
+ */
 struct memplug_batch {
 	struct memplug_entry *e;
+	struct memplug_entry **by_gpa;	/* the created entries, for sorting */
 	u32 n;
 	unsigned long *ids;		/* ids in the batch, bit i: base + i */
 	unsigned long *deleted;		/* ids the batch deletes */
@@ -163,16 +168,14 @@ static int memplug_cmp_gpa(const void *a, const void *b)
 static int memplug_check_batch_overlap(struct memplug_batch *b,
 				       struct netlink_ext_ack *extack)
 {
-	struct memplug_entry **v;
+	struct memplug_entry **v = b->by_gpa;
 	u32 i, n = 0;
-	int err = 0;
 
-	v = kvmalloc_array(b->n, sizeof(*v), GFP_KERNEL);
-	if (!v)
-		return -ENOMEM;
 	for (i = 0; i < b->n; i++)
 		if (b->e[i].op == MEMPLUG_OP_CREATE)
 			v[n++] = &b->e[i];
+	if (n < 2)
+		return 0;
 	sort(v, n, sizeof(*v), memplug_cmp_gpa, NULL);
 	for (i = 1; i < n; i++) {
 		if (v[i - 1]->gpa + v[i - 1]->size > v[i]->gpa) {
@@ -182,12 +185,10 @@ static int memplug_check_batch_overlap(struct memplug_batch *b,
 
 			NL_SET_ERR_MSG_ATTR(extack, bad,
 					    "slot overlaps another slot of the batch");
-			err = -EEXIST;
-			break;
+			return -EEXIST;
 		}
 	}
-	kvfree(v);
-	return err;
+	return 0;
 }
 
 /* The number of slot entries in the request. */
@@ -201,6 +202,24 @@ static u32 memplug_batch_count(struct genl_info *info)
 		if (nla_type(nla) == MEMPLUG_A_SLOT)
 			n++;
 	return n;
+}
+
+static int memplug_batch_alloc(struct memplug_vm *vm, struct memplug_batch *b,
+			       u32 n)
+{
+	size_t map = BITS_TO_LONGS(vm->slot_count) * sizeof(long);
+	size_t per = sizeof(*b->e) + sizeof(*b->by_gpa);
+	void *p;
+
+	/* n <= MEMPLUG_BATCH_MAX, slot_count <= MEMPLUG_SLOTS_MAX: no overflow */
+	p = kvzalloc(n * per + 2 * map, GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	b->e = p;
+	b->by_gpa = p + n * sizeof(*b->e);
+	b->ids = p + n * per;
+	b->deleted = p + n * per + map;
+	return 0;
 }
 
 /* Everything that needs no lock: attributes, ranges, duplicates. */
@@ -220,11 +239,9 @@ static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
 				   "the batch has more than MEMPLUG_BATCH_MAX slots");
 		return -E2BIG;
 	}
-	b->e = kvcalloc(n, sizeof(*b->e), GFP_KERNEL);
-	b->ids = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
-	b->deleted = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
-	if (!b->e || !b->ids || !b->deleted)
-		return -ENOMEM;
+	err = memplug_batch_alloc(vm, b, n);
+	if (err)
+		return err;
 
 	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
 		struct memplug_entry *e = &b->e[i];
@@ -631,8 +648,6 @@ out:
 	if (mm_held)
 		mmput(vm->kvm->mm);
 	kvfree(b.e);
-	bitmap_free(b.ids);
-	bitmap_free(b.deleted);
 	memplug_vm_put(vm);
 	return err;
 }
