@@ -17,6 +17,9 @@
 #include <linux/slab.h>
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "memplug_trace.h"
+
 #ifdef MEMPLUG_FAULT_INJECT
 /*
  * Fault injection for the selftests, in a build from the checkout only
@@ -63,12 +66,21 @@ struct memplug_entry {
 	u32 old_flags;
 };
 
+/*
+ * @e, @by_gpa, @ids and @deleted are one allocation (memplug_batch_alloc):
+ * a batch's fixed cost is what a small batch pays per slot.
+ */
 struct memplug_batch {
 	struct memplug_entry *e;
+	struct memplug_entry **by_gpa;	/* the created entries, for sorting */
 	u32 n;
 	unsigned long *ids;		/* ids in the batch, bit i: base + i */
 	unsigned long *deleted;		/* ids the batch deletes */
 	u64 t_parse, t_lock, t_check, t_apply;
+	/* For batch_end: what KVM applied and what undoing it did. */
+	u32 applied;
+	u32 undo_failed;
+	bool rolled_back;
 };
 
 static bool memplug_in(u64 addr, u64 size, u64 base, u64 limit)
@@ -162,16 +174,14 @@ static int memplug_cmp_gpa(const void *a, const void *b)
 static int memplug_check_batch_overlap(struct memplug_batch *b,
 				       struct netlink_ext_ack *extack)
 {
-	struct memplug_entry **v;
+	struct memplug_entry **v = b->by_gpa;
 	u32 i, n = 0;
-	int err = 0;
 
-	v = kvmalloc_array(b->n, sizeof(*v), GFP_KERNEL);
-	if (!v)
-		return -ENOMEM;
 	for (i = 0; i < b->n; i++)
 		if (b->e[i].op == MEMPLUG_OP_CREATE)
 			v[n++] = &b->e[i];
+	if (n < 2)
+		return 0;
 	sort(v, n, sizeof(*v), memplug_cmp_gpa, NULL);
 	for (i = 1; i < n; i++) {
 		if (v[i - 1]->gpa + v[i - 1]->size > v[i]->gpa) {
@@ -181,25 +191,51 @@ static int memplug_check_batch_overlap(struct memplug_batch *b,
 
 			NL_SET_ERR_MSG_ATTR(extack, bad,
 					    "slot overlaps another slot of the batch");
-			err = -EEXIST;
-			break;
+			return -EEXIST;
 		}
 	}
-	kvfree(v);
-	return err;
+	return 0;
 }
 
-/* Everything that needs no lock: attributes, ranges, duplicates. */
-static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
-			       struct genl_info *info)
+/* The number of slot entries in the request. */
+static u32 memplug_batch_count(struct genl_info *info)
 {
 	const struct nlattr *nla;
-	u32 n = 0, i = 0;
-	int rem, err;
+	u32 n = 0;
+	int rem;
 
 	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem)
 		if (nla_type(nla) == MEMPLUG_A_SLOT)
 			n++;
+	return n;
+}
+
+static int memplug_batch_alloc(struct memplug_vm *vm, struct memplug_batch *b,
+			       u32 n)
+{
+	size_t map = BITS_TO_LONGS(vm->slot_count) * sizeof(long);
+	size_t per = sizeof(*b->e) + sizeof(*b->by_gpa);
+	void *p;
+
+	/* n <= MEMPLUG_BATCH_MAX, slot_count <= MEMPLUG_SLOTS_MAX: no overflow */
+	p = kvzalloc(n * per + 2 * map, GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	b->e = p;
+	b->by_gpa = p + n * sizeof(*b->e);
+	b->ids = p + n * per;
+	b->deleted = p + n * per + map;
+	return 0;
+}
+
+/* Everything that needs no lock: attributes, ranges, duplicates. */
+static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
+			       u32 n, struct genl_info *info)
+{
+	const struct nlattr *nla;
+	u32 i = 0;
+	int rem, err;
+
 	if (!n) {
 		NL_SET_ERR_MSG_MOD(info->extack, "the batch has no slots");
 		return -EINVAL;
@@ -209,11 +245,9 @@ static int memplug_batch_parse(struct memplug_vm *vm, struct memplug_batch *b,
 				   "the batch has more than MEMPLUG_BATCH_MAX slots");
 		return -E2BIG;
 	}
-	b->e = kvcalloc(n, sizeof(*b->e), GFP_KERNEL);
-	b->ids = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
-	b->deleted = bitmap_zalloc(vm->slot_count, GFP_KERNEL);
-	if (!b->e || !b->ids || !b->deleted)
-		return -ENOMEM;
+	err = memplug_batch_alloc(vm, b, n);
+	if (err)
+		return err;
 
 	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
 		struct memplug_entry *e = &b->e[i];
@@ -392,6 +426,41 @@ static void memplug_entry_track(struct memplug_vm *vm,
 		memplug_vm_slot_track(vm, e->id, e->gpa, e->size, e->hva);
 }
 
+static void memplug_trace_entry(struct memplug_vm *vm,
+				const struct memplug_entry *e, u32 idx,
+				bool undo, int result, u64 t0)
+{
+	static const u32 ops[] = {
+		[MEMPLUG_OP_CREATE] = MEMPLUG_TRACE_OP_CREATE,
+		[MEMPLUG_OP_DELETE] = MEMPLUG_TRACE_OP_DELETE,
+		[MEMPLUG_OP_FLAGS] = MEMPLUG_TRACE_OP_FLAGS,
+	};
+	bool del = e->op == MEMPLUG_OP_DELETE;
+
+	trace_slot_applied(vm->id, idx, e->id, del ? e->old_gpa : e->gpa,
+			   del ? e->old_size : e->size, ops[e->op], undo,
+			   result, ktime_get_ns() - t0);
+}
+
+/* Entry @idx, timed for slot_applied when that tracepoint is on. */
+static int memplug_entry_apply(struct memplug_vm *vm, struct memplug_entry *e,
+			       u32 idx, bool undo)
+{
+	bool traced = trace_slot_applied_enabled();
+	u64 t0 = traced ? ktime_get_ns() : 0;
+	int err;
+
+	if (undo)
+		err = memplug_entry_undo(vm, e, idx);
+	else if (memplug_fault(fault_entry, idx))
+		err = -ENOMEM;
+	else
+		err = memplug_entry_do(vm, e);
+	if (traced)
+		memplug_trace_entry(vm, e, idx, undo, err, t0);
+	return err;
+}
+
 /*
  * kvm->slots_lock held.  Returns 0 or the failing entry's -errno.  When an
  * undo fails too, the VM is left as KVM has it: the entries that could
@@ -402,16 +471,14 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 			       struct netlink_ext_ack *extack)
 {
 	u32 i, j, failed = 0;
-	int err;
+	int err = 0;
 
 	for (i = 0; i < b->n; i++) {
-		if (memplug_fault(fault_entry, i))
-			err = -ENOMEM;
-		else
-			err = memplug_entry_do(vm, &b->e[i]);
+		err = memplug_entry_apply(vm, &b->e[i], i, false);
 		if (err)
 			break;
 	}
+	b->applied = i;
 	if (i == b->n) {
 		for (i = 0; i < b->n; i++)
 			memplug_entry_track(vm, &b->e[i]);
@@ -420,7 +487,7 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 		return 0;
 	}
 	for (j = i; j-- > 0;) {
-		int uerr = memplug_entry_undo(vm, &b->e[j], j);
+		int uerr = memplug_entry_apply(vm, &b->e[j], j, true);
 
 		if (uerr) {
 			pr_err("VM %u: undoing slot %u failed: %d\n",
@@ -429,6 +496,8 @@ static int memplug_batch_apply(struct memplug_vm *vm, struct memplug_batch *b,
 			failed++;
 		}
 	}
+	b->undo_failed = failed;
+	b->rolled_back = !failed;
 	if (failed) {
 		WRITE_ONCE(vm->inconsistent, true);
 		WRITE_ONCE(vm->nr_added, bitmap_weight(vm->added,
@@ -514,11 +583,14 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *reply = NULL;
 	struct memplug_vm *vm;
 	bool mm_held = false;
+	u32 nr;
 	int err;
 
 	vm = memplug_vm_get_attr(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
+	nr = memplug_batch_count(info);
+	trace_batch_start(vm->id, nr);
 	if (!memplug_vm_is_owner(vm, skb)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MEMPLUG_A_VM_ID],
 				    "only the VM's owner may apply slots");
@@ -526,7 +598,7 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 
-	err = memplug_batch_parse(vm, &b, info);
+	err = memplug_batch_parse(vm, &b, nr, info);
 	if (err)
 		goto out;
 	/* A VM whose process is gone has no memory to map any more. */
@@ -546,6 +618,7 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	t1 = ktime_get_ns();
+	b.t_parse = t1 - t0;
 	mutex_lock(&vm->lock);
 	if (vm->detached) {
 		mutex_unlock(&vm->lock);
@@ -566,7 +639,6 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&vm->kvm->slots_lock);
 	mutex_unlock(&vm->lock);
 
-	b.t_parse = t1 - t0;
 	b.t_lock = t2 - t1;
 	b.t_check = t3 - t2;
 	b.t_apply = ktime_get_ns() - t3;
@@ -579,12 +651,13 @@ int memplug_nl_slots_apply_doit(struct sk_buff *skb, struct genl_info *info)
 		reply = NULL;
 	}
 out:
+	trace_batch_end(vm->id, nr, err, b.applied, b.rolled_back,
+			b.undo_failed, b.t_parse, b.t_lock, b.t_check,
+			b.t_apply, ktime_get_ns() - t0);
 	nlmsg_free(reply);
 	if (mm_held)
 		mmput(vm->kvm->mm);
 	kvfree(b.e);
-	bitmap_free(b.ids);
-	bitmap_free(b.deleted);
 	memplug_vm_put(vm);
 	return err;
 }

@@ -5,6 +5,7 @@ MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
 	$(B)/selftests/memplug/memplug_owner_test \
 	$(B)/selftests/memplug/memplug_relay_test \
 	$(B)/selftests/memplug/memplug_batch_test \
+	$(B)/selftests/memplug/memplug_trace_test \
 	$(B)/selftests/memplug/ynl_test.sh \
 	$(B)/selftests/memplug/memplug_fuzz \
 	$(B)/selftests/memplug/memplug_rmmod_test
@@ -13,6 +14,7 @@ VM_TESTS += $(MEMPLUG_TESTS)
 $(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test \
 $(B)/selftests/memplug/memplug_owner_test \
 $(B)/selftests/memplug/memplug_relay_test \
+$(B)/selftests/memplug/memplug_trace_test \
 $(B)/selftests/memplug/memplug_fuzz: \
 		$(B)/selftests/memplug/%: selftests/memplug/%.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
