@@ -168,6 +168,21 @@ check "--attach boot: the VMM is still up" kill -0 "$VMM_PID"
 ctl s "CONSOLE poweroff" > /dev/null
 vmm_wait "$VMM_PID" 60
 check "--attach boot: VMM exits 0" [ $? -eq 0 ]
+# 16 GiB in one PATCH (the benchmark's largest size), seen by the guest:
+# its memmap (~256 MiB) comes out of boot RAM, hence -m 1024
+vmm_boot g 150 -m 1024 \
+	--hotplug '{"total_size_mib":16384,"block_size_mib":2,"slot_size_mib":128}'
+check "16 GiB: the guest boots" [ $? -eq 0 ]
+g0=$(guest g mem mem | sed 's/.*MemTotal_kB=\([0-9]*\).*/\1/')
+r=$(ctl g 'PATCH {"requested_size_mib":16384}' "WAIT 300000")
+check "16 GiB: PATCH 16384 plugs 16384 MiB" sh -c "echo '$r' | tail -1 | grep -q '\"plugged_size_mib\":16384,\"requested_size_mib\":16384'"
+m=$(guest g mem mem)
+g1=$(echo "$m" | sed 's/.*MemTotal_kB=\([0-9]*\).*/\1/')
+check "16 GiB: the guest's MemTotal grew by 16 GiB ($g0 -> $g1 kB) and /proc/iomem has it ($m)" \
+	sh -c "[ $((g1 - g0)) -eq $((16384 * 1024)) ] && echo '$m' | grep -q 'virtio_mem_kB=16777216'"
+ctl g "CONSOLE poweroff" > /dev/null
+vmm_wait "$VMM_PID" 60
+check "16 GiB: VMM exits 0" [ $? -eq 0 ]
 out=$("$VMM" -k "$KERNEL" --attach boot --daemon /nonexistent --hotplug \
 	'{"total_size_mib":1024}' 2>&1)
 check "--attach boot with --daemon is refused: $out" \
