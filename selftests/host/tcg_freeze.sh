@@ -3,7 +3,7 @@
 # 30 s.  QEMU 7.2's multi-threaded TCG froze the whole test VM (nested SVM)
 # within about 20 iterations of this loop, QEMU 10.0's in 2 of 3 runs;
 # every suite creates and closes VMs all the time, so a freeze here is the
-# "rare soft lockup" of old.  vm-run now uses single-threaded TCG.
+# "rare soft lockup" of old, not gone yet.
 cd "$(dirname "$0")/../.."
 echo "TAP version 13"
 echo "1..2"
