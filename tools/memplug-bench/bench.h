@@ -118,6 +118,10 @@ struct bench_stats {
 	double med, p90, p99, min, max;
 };
 
+/* Percentiles of the matching rows; false when there are none. */
+bool bench_rows__stats(const struct bench_rows *rows, const char *system,
+		       const char *op, uint64_t size_mib, const char *phase,
+		       struct bench_stats *s);
 /* Nearest-rank percentiles; sorts @v. */
 void bench_stats__of(double *v, int n, struct bench_stats *s);
 double bench__pct(const double *sorted, int n, double p);

@@ -33,17 +33,6 @@ static int report__systems(const struct bench_rows *rows, const char **sys)
 	return n;
 }
 
-static bool report__stats(const struct bench_rows *rows, const char *system,
-			  const char *op, uint64_t size, const char *phase,
-			  struct bench_stats *s)
-{
-	int n = bench_rows__values(rows, system, op, size, phase, report_v,
-				   REPORT_MAX_VALUES);
-
-	bench_stats__of(report_v, n, s);
-	return n > 0;
-}
-
 void bench__print_stats(const struct bench_rows *rows, const char *system)
 {
 	const struct bench_row *r, *k;
@@ -67,7 +56,7 @@ void bench__print_stats(const struct bench_rows *rows, const char *system)
 		}
 		if (j < i)
 			continue;
-		report__stats(rows, r->system, r->op, r->size_mib, r->phase, &s);
+		bench_rows__stats(rows, r->system, r->op, r->size_mib, r->phase, &s);
 		printf("%-10s %5llu %-9s %-9s %4d %9.2f %9.2f %9.2f %9.2f %9.2f %s\n",
 		       r->op, (unsigned long long)r->size_mib, r->phase,
 		       r->system, s.n, s.med, s.p90, s.p99, s.min, s.max,
@@ -101,7 +90,7 @@ static int report__median_round(const struct bench_rows *rows,
 	struct bench_stats s;
 	int i;
 
-	if (!report__stats(rows, system, op, size, "settled", &s))
+	if (!bench_rows__stats(rows, system, op, size, "settled", &s))
 		return 0;
 	for (i = 0; i < rows->n; i++) {
 		const struct bench_row *r = &rows->v[i];
@@ -190,7 +179,7 @@ static bool report__judged(const struct bench_rows *rows,
 		n = report__shares(rows, system, 0, report_v,
 				   REPORT_MAX_VALUES);
 		bench_stats__of(report_v, n, &s);
-	} else if (!report__stats(rows, system, t->op, t->size, t->phase, &s)) {
+	} else if (!bench_rows__stats(rows, system, t->op, t->size, t->phase, &s)) {
 		n = 0;
 	} else {
 		n = s.n;
@@ -370,12 +359,12 @@ static int report__data(const struct bench_rows *rows, const char **sys,
 	}
 	fprintf(f, "# GET during unplug: system p50 p99 (ms)\n");
 	for (j = 0; j < nsys; j++) {
-		report__stats(rows, sys[j], "get", 0, "latency", &s);
+		bench_rows__stats(rows, sys[j], "get", 0, "latency", &s);
 		fprintf(f, "%s %.3f %.3f\n", sys[j], s.med, s.p99);
 	}
 	fprintf(f, "\n\n# boot to init: system median (s)\n");
 	for (j = 0; j < nsys; j++) {
-		report__stats(rows, sys[j], "boot", 0, "init", &s);
+		bench_rows__stats(rows, sys[j], "boot", 0, "init", &s);
 		fprintf(f, "%s %.3f\n", sys[j], s.med / 1000);
 	}
 	fprintf(f, "\n\n# own share of plug time: system median_1GiB median_4GiB (%%)\n");

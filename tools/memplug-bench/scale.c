@@ -44,24 +44,13 @@ static int scale__sizes(const struct bench_rows *rows, uint64_t *sizes)
 	return n;
 }
 
-static bool scale__stats(const struct bench_rows *rows, const char *system,
-			 const char *op, uint64_t size, const char *phase,
-			 struct bench_stats *s)
-{
-	int n = bench_rows__values(rows, system, op, size, phase, scale_v,
-				   (int)(sizeof(scale_v) / sizeof(scale_v[0])));
-
-	bench_stats__of(scale_v, n, s);
-	return n > 0;
-}
-
 /* The median plug time of @system at @size, or 0 when not measured. */
 static double scale__p50(const struct bench_rows *rows, const char *system,
 			 uint64_t size)
 {
 	struct bench_stats s;
 
-	return scale__stats(rows, system, "plug", size, "settled", &s) ? s.med : 0;
+	return bench_rows__stats(rows, system, "plug", size, "settled", &s) ? s.med : 0;
 }
 
 static void scale__ratio(double v, double ref)
@@ -114,7 +103,7 @@ void bench__scale(const struct bench_rows *rows, const char **sys, int nsys)
 		local = scale__p50(rows, SCALE_LOCAL, sizes[i]);
 		qemu = scale__p50(rows, SCALE_QEMU, sizes[i]);
 		for (j = 0; j < nsys; j++) {
-			if (!scale__stats(rows, sys[j], "plug", sizes[i],
+			if (!bench_rows__stats(rows, sys[j], "plug", sizes[i],
 					  "settled", &s))
 				continue;
 			printf("%6llu %-9s %3d %9.2f %9.2f %9.2f %7.2f %8.2f",

@@ -172,3 +172,16 @@ void bench_stats__of(double *v, int n, struct bench_stats *s)
 	s->min = v[0];
 	s->max = v[n - 1];
 }
+
+/* Percentiles of the matching rows; false when there are none. */
+bool bench_rows__stats(const struct bench_rows *rows, const char *system,
+		       const char *op, uint64_t size_mib, const char *phase,
+		       struct bench_stats *s)
+{
+	static double v[65536];
+	int n = bench_rows__values(rows, system, op, size_mib, phase, v,
+				   (int)(sizeof(v) / sizeof(v[0])));
+
+	bench_stats__of(v, n, s);
+	return n > 0;
+}
