@@ -90,6 +90,20 @@ static void *guest(struct fuzz *f, uint64_t gpa, uint64_t len)
 	return kvm__gpa_to_hva(&f->vmm, gpa, len);
 }
 
+/*
+ * A vCPU's write to guest memory.  The hotplug worker may detach the slot
+ * a ring sits in at any time, even between mapping the ring and this
+ * write: then the write goes nowhere, as an MMIO exit to unplugged memory
+ * would.
+ */
+static void guest_zero(struct fuzz *f, uint64_t gpa, uint64_t len)
+{
+	void *p = guest(f, gpa, len);
+
+	if (p)
+		memset(p, 0, len);
+}
+
 static struct virtio_mem_config config(struct fuzz *f)
 {
 	struct virtio_mem_config c;
@@ -148,8 +162,8 @@ static void reset(struct fuzz *f)
 			break;
 	}
 	/* a driver starts from zeroed rings */
-	memset(guest(f, vq->avail_gpa, 4), 0, 4);
-	memset(guest(f, vq->used_gpa, 4), 0, 4);
+	guest_zero(f, vq->avail_gpa, 4);
+	guest_zero(f, vq->used_gpa, 4);
 	vq->enabled = true;
 	f->avail_idx = 0;
 	f->vdev->status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
