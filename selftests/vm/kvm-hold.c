@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm-hold: keeps one idle KVM VM, with an in-kernel irqchip and one vCPU
+ * that never runs, for the life of the test VM.  The test VM's init starts
+ * it before any test.
+ *
+ * Why: the first KVM VM on a host enables the static key
+ * preempt_notifier_key and the last one to go disables it; each change
+ * rewrites the 5-byte NOP (or JMP) at __schedule+0x2ab with text_poke_bp(),
+ * which puts an INT3 there while every CPU runs through it.  Under QEMU's
+ * multi-threaded TCG that live-locked both emulated CPUs of the test VM,
+ * each taking the INT3 at __schedule over and over with interrupts off
+ * (seen with the monitor's "info registers -a" in a frozen run: both RIPs
+ * in asm_exc_int3/exc_int3, both interrupt frames at __schedule+0x2ac).
+ * It happens on every 0 <-> 1 change of the number of VMs, so a loop that
+ * creates and closes VMs froze the test VM within minutes.  While this VM
+ * lives, the key stays enabled and no VM's creation or close patches the
+ * kernel's text; its vCPU's software-disabled APIC keeps the apic_sw_disabled
+ * key enabled in the same way for the L2 guests' vCPUs.  A busy host has a
+ * VM running too: the tests lose nothing they measure.
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int main(void)
+{
+	int kvm, vm, vcpu;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		perror("kvm-hold: /dev/kvm");
+		return 1;
+	}
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0)) {
+		perror("kvm-hold: KVM_CREATE_VM");
+		return 1;
+	}
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0) {
+		perror("kvm-hold: KVM_CREATE_VCPU");
+		return 1;
+	}
+	/* tell init the VM exists, then hold it until the test VM powers off */
+	if (write(STDOUT_FILENO, "ready\n", 6) != 6)
+		return 1;
+	close(STDOUT_FILENO);
+	for (;;)
+		pause();
+}
