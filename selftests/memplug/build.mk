@@ -50,7 +50,7 @@ $(B)/selftests/memplug/memplug_hold: selftests/memplug/memplug_hold.c \
 		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
 
 $(B)/selftests/memplug/ynl_test.sh: selftests/memplug/ynl_test.sh \
-		uapi/memplug.yaml $(YNL_DIR)/ynl/cli.py \
+		selftests/memplug/ynl_ops.py uapi/memplug.yaml $(YNL_DIR)/ynl/cli.py \
 		$(B)/selftests/memplug/memplug_hold $(B)/tools/memplugctl
 	@mkdir -p $(dir $@)
 	cp $< $@
