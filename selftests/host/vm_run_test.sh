@@ -47,7 +47,7 @@ check "missing kernel exits 125" 125 $VMRUN --kernel /nonexistent/vmlinuz -- tru
 check_out "missing kernel is one clear line" '^vm-run: cannot read kernel /nonexistent/vmlinuz$'
 check "command's exit status comes back" 3 $VMRUN --no-module -- sh -c 'exit 3'
 check "/dev/kvm exists in the test VM" 0 $VMRUN --no-module -- test -c /dev/kvm
-check "a hang past --timeout exits 124" 124 $VMRUN --no-module --timeout 90 -- sleep 600
+check "a hang past --timeout exits 124" 124 $VMRUN --no-module --timeout 60 -- sleep 600
 check_out "a hang shows the VM's tasks before the timeout" 'NMI backtrace for cpu'
 check "a guest panic exits 125" 125 $VMRUN --no-module -- sh -c 'echo c > /proc/sysrq-trigger; sleep 30'
 check_out "a guest panic is reported" '^vm-run: guest kernel panicked'
