@@ -33,6 +33,8 @@ JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
 # The version, defined once: debian/changelog's first entry (--version, man pages).
 MEMPLUG_VERSION := $(shell sed -n '1s/^[^ ]* (\([^ ]*\)) .*/\1/p' debian/changelog)
 CFLAGS += -DMEMPLUG_VERSION='"$(MEMPLUG_VERSION)"'
+# where the tests find the programs they start (build/ or build-san/)
+CFLAGS += -DMEMPLUG_BUILD_DIR='"$(B)"'
 
 PROGS :=
 HOST_TESTS :=
@@ -78,11 +80,11 @@ module-check: deps-quiet
 	scripts/module-check $(KDIR)
 
 check: all
-	scripts/check $(HOST_TESTS) -- $(VM_TESTS)
+	MEMPLUG_BUILD=$(B) scripts/check $(HOST_TESTS) -- $(VM_TESTS)
 
 # the data-integrity stress run (selftests/stress), in the test VM
 check-stress: all $(STRESS_TESTS)
-	scripts/check -- $(STRESS_TESTS)
+	MEMPLUG_BUILD=$(B) scripts/check -- $(STRESS_TESTS)
 
 # 'make check' as the README says, in a fresh Debian 12 root (what CI runs)
 check-fresh:

@@ -4,7 +4,7 @@
 # linux-source-6.12, extracted into build/ynl; ynl_ops.py) drives memplug.ko
 # through uapi/memplug.yaml, and memplugctl shows the same VM.  Run from
 # the checkout, in the test VM, as root.  TAP output.
-B=build
+B=${MEMPLUG_BUILD:-build}
 tmp=$(mktemp -d)
 n=0 fail=0
 ok() {

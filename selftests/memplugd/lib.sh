@@ -1,7 +1,7 @@
 # selftests/memplugd/lib.sh: what the memplugd suites in the test VM share
 # (sourced after selftests/vmm/lib.sh).
-MEMPLUGD=build/daemon/memplugd
-CTL=build/tools/memplugctl
+MEMPLUGD=$B/daemon/memplugd
+CTL=$B/tools/memplugctl
 SOCK=$T/memplugd.sock
 PUT='{"total_size_mib":2048,"block_size_mib":2,"slot_size_mib":128}'
 

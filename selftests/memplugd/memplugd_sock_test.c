@@ -28,7 +28,7 @@
 #include "../../daemon/memplugd.h"
 
 #define NOBODY		65534
-#define MEMPLUGD	"build/daemon/memplugd"
+#define MEMPLUGD	MEMPLUG_BUILD_DIR "/daemon/memplugd"
 
 static int sock_connect(const char *path)
 {

@@ -2,7 +2,7 @@
 # memplugd --validate put|patch JSON on the host: the normalised body or
 # the error, like 'nginx -t'.  TAP.
 cd "$(dirname "$0")/../.." || exit 1
-D=build/daemon/memplugd
+D=${MEMPLUG_BUILD:-build}/daemon/memplugd
 n=0 fail=0
 
 # t DESC WANT_STATUS WANT_OUTPUT ARGS...

@@ -24,8 +24,8 @@
 # Run in the test VM (need /dev/kvm).
 . selftests/vmm/lib.sh
 
-MEMPLUGD=build/daemon/memplugd
-CTL=build/tools/memplugctl
+MEMPLUGD=$B/daemon/memplugd
+CTL=$B/tools/memplugctl
 SOCK=$T/memplugd.sock
 MIB_TOTAL=1024
 SLOT=128

@@ -21,7 +21,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . selftests/vmm/lib.sh
 
 # copies: a rebuild in the checkout during the run must not change them
-cp build/daemon/memplugd build/tools/memplugctl "$VMM" "$INITRD" "$T/" || exit 1
+cp "$B/daemon/memplugd" "$B/tools/memplugctl" "$VMM" "$INITRD" "$T/" || exit 1
 MEMPLUGD=$T/memplugd
 CTL=$T/memplugctl
 VMM=$T/memplug-vmm

@@ -1,11 +1,13 @@
 # Helpers for the memplug-vmm shell tests (sourced; TAP on stdout).
-# A test boots the project's guest (guest/) on build/vmm/memplug-vmm with
+# A test boots the project's guest (guest/) on $B/vmm/memplug-vmm with
 # its console in a file and its control socket in a temporary directory,
 # talks to the guest through CONSOLE lines and reads its @ replies.
 KVER=$(scripts/kver) || exit 1
 KERNEL=/boot/vmlinuz-$KVER
-VMM=${MEMPLUG_VMM:-build/vmm/memplug-vmm}
-INITRD=build/guest/initramfs.cpio.gz
+# the build directory: build/, or build-san/ for 'make check SANITIZE=1'
+B=${MEMPLUG_BUILD:-build}
+VMM=${MEMPLUG_VMM:-$B/vmm/memplug-vmm}
+INITRD=$B/guest/initramfs.cpio.gz
 T=$(mktemp -d /tmp/memplug-vmm-test.XXXXXX)
 # 2 MiB pages for memplug-vmm's hotplug memfd (vmm/memory.c): the test VM
 # is throw-away, so the tests allow them as a deployment would

@@ -24,8 +24,8 @@
 #include "memplug/scm.h"
 #include "memplug/vmm_proto.h"
 
-#define VMM_DEFAULT	"build/vmm/memplug-vmm"
-#define INITRD		"build/guest/initramfs.cpio.gz"
+#define VMM_DEFAULT	MEMPLUG_BUILD_DIR "/vmm/memplug-vmm"
+#define INITRD		MEMPLUG_BUILD_DIR "/guest/initramfs.cpio.gz"
 
 FIXTURE(fake) {
 	char dir[64], sock[96], ctl[96], err[96], kernel[128];
