@@ -50,6 +50,10 @@ struct virtio_mem {
 
 	struct virtio_mem_stats stats;
 	struct virtio_mem_times times;
+	/* the last attach failure logged; its repeats are only counted */
+	int attach_err;
+	const struct hotplug_slots_ops *attach_err_ops;
+	uint64_t attach_err_repeats;
 	bool trace;			/* MEMPLUG_VMM_TRACE=1: log requests */
 };
 
@@ -132,6 +136,31 @@ static void update_usable(struct virtio_mem *vm, bool may_shrink)
 		vm->usable_region_size = end;
 }
 
+/*
+ * A guest whose PLUGs keep failing retries at once, for ever: one line per
+ * kind of failure, not one per PLUG, or the guest fills the VMM's log.
+ */
+static void attach_failed(struct virtio_mem *vm, uint32_t s, int err)
+{
+	if (err == vm->attach_err && vm->hp->ops == vm->attach_err_ops) {
+		vm->attach_err_repeats++;
+		return;
+	}
+	pr_err("attaching slot %u (%s): %s; the same failure again is counted, not logged",
+	       s, vm->hp->ops->name, strerror(-err));
+	vm->attach_err = err;
+	vm->attach_err_ops = vm->hp->ops;
+	vm->attach_err_repeats = 0;
+}
+
+static void attach_works(struct virtio_mem *vm)
+{
+	pr_info("attaching slots (%s) works again, after %llu more failures",
+		vm->hp->ops->name, (unsigned long long)vm->attach_err_repeats);
+	vm->attach_err = 0;
+	vm->attach_err_ops = NULL;
+}
+
 /* With vm->lock (a PLUG) or without it (a PATCH attaching ahead). */
 static int attach_slot(struct virtio_mem *vm, uint32_t s)
 {
@@ -145,8 +174,9 @@ static int attach_slot(struct virtio_mem *vm, uint32_t s)
 		vm->times.attach_ns_total += now_ns() - t0;
 		vm->times.nr_attach++;
 		if (ret)
-			pr_err("attaching slot %u (%s): %s", s, vm->hp->ops->name,
-			       strerror(-ret));
+			attach_failed(vm, s, ret);
+		else if (vm->attach_err)
+			attach_works(vm);
 	}
 	pthread_mutex_unlock(&vm->slot_lock);
 	return ret;
