@@ -253,6 +253,32 @@ static void spare_fit(struct mpd *d, struct mpd_vm *vm)
 	free(list);
 }
 
+/*
+ * A VMM that registers again after memplugd restarted carries its request,
+ * which the guest may go on plugging into at once.  memplug.ko has adopted
+ * the slots kept from before, but not those the VMM could not attach
+ * meanwhile (memplugd in local mode while the VMM may not change memslots):
+ * attach them now, before the VMM hears it is registered.  A guest that
+ * plugged into a slot KVM does not have would run on emulated accesses to
+ * that memory, until it faults on a page table there.
+ */
+void hotplug__registered(struct mpd *d, struct mpd_vm *vm)
+{
+	struct mpd_reply r = { 0 };
+	uint32_t *added;
+	int n;
+
+	if (vm->mode != MEMPLUG_MODE_MODULE || !vm->configured || !vm->requested_mib)
+		return;
+	if (plan_attach(d, vm, slots_for(vm, vm->requested_mib), &added, &n, &r))
+		mpd_log(LOG_WARNING, "VM %u: cannot attach the slots of its %llu MiB request: %s",
+			vm->id, (unsigned long long)vm->requested_mib, r.text);
+	else if (n)
+		mpd_log(LOG_INFO, "VM %u: attached %d slots its %llu MiB request needs",
+			vm->id, n, (unsigned long long)vm->requested_mib);
+	free(added);
+}
+
 static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 			   const struct mpd_request *req, struct mpd_reply *r)
 {

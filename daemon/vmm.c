@@ -209,6 +209,7 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 			goto refuse;
 		}
 		vm->mode = MEMPLUG_MODE_MODULE;
+		hotplug__registered(d, vm);
 	} else {
 		vm->id = d->next_local_id++;
 	}

@@ -105,6 +105,11 @@ static const struct hotplug_slots_ops hotplug_refuse_ops = {
 	.detach = refuse__detach,
 };
 
+bool daemon__owns_slots(const struct vmm *vmm)
+{
+	return vmm->hp && vmm->hp->ops == &hotplug_daemon_ops;
+}
+
 static int daemon__connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -323,6 +328,32 @@ static void daemon__mode_changed(struct vmm_daemon *d)
 	}
 }
 
+/*
+ * After a restart memplugd holds (adopts) every slot memplug.ko kept,
+ * including those we unmapped while it was away in local mode and could
+ * not detach: tell it which slots we do not have, so that those outside
+ * the request and its spare go (they hold no guest memory).
+ */
+static void daemon__report_unattached(struct vmm_daemon *d)
+{
+	struct vmm_hotplug *hp = d->vmm->hp;
+	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_SLOTS_EMPTY };
+	uint32_t s = 0, first;
+
+	while (s < hp->nr_slots) {
+		if (__atomic_load_n(&hp->attached[s], __ATOMIC_RELAXED)) {
+			s++;
+			continue;
+		}
+		for (first = s; s < hp->nr_slots &&
+		     !__atomic_load_n(&hp->attached[s], __ATOMIC_RELAXED); s++)
+			;
+		m.slots.first = first;
+		m.slots.count = s - first;
+		daemon__send(d, &m);
+	}
+}
+
 static void *daemon__rx(void *arg)
 {
 	struct vmm_daemon *d = arg;
@@ -347,6 +378,8 @@ static void *daemon__rx(void *arg)
 		pthread_mutex_unlock(&d->send_lock);
 		pr_info("registered again with memplugd as VM %u", d->vm_id);
 		daemon__mode_changed(d);
+		if (d->mode == MEMPLUG_MODE_MODULE)
+			daemon__report_unattached(d);
 		daemon__state(d, true);
 	}
 	return NULL;

@@ -164,6 +164,8 @@ int vmm__deny_memslot_ioctls(void);
 /* daemon.c: memplugd's client (--daemon) */
 struct vmm_daemon;
 int daemon__init(struct vmm *vmm, const char *path);
+/* memplugd attaches the slots (module mode): only it may set the size */
+bool daemon__owns_slots(const struct vmm *vmm);
 
 /* control.c */
 int control__init(struct vmm *vmm);

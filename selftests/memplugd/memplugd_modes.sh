@@ -1,0 +1,113 @@
+#!/bin/bash
+# memplugd restarted in the other mode under a VMM that runs in module mode
+# (its memslot ioctls denied by seccomp), then in module mode again:
+#  - in module mode only memplugd sets the size (it attaches first);
+#  - in local mode nobody can attach a slot for the VMM: a plug past the
+#    attached slots gets NACK, and the VMM logs that once, not per PLUG;
+#  - back in module mode memplugd attaches the slots of the request the
+#    VMM carried over before it answers the registration, so the guest
+#    plugs into memory KVM has (before, the VMM emulated the accesses to
+#    it until the guest faulted on a page table there: stress seed 4153);
+#  - slots the VMM emptied and unmapped while memplugd was in local mode,
+#    which memplug.ko kept, go when memplugd is back in module mode.
+# TAP on stdout.
+cd "$(dirname "$0")/../.." || exit 1
+. selftests/vmm/lib.sh
+. selftests/memplugd/lib.sh
+
+if ! grep -q '^memplug ' /proc/modules; then
+	ok "# SKIP memplug.ko is not loaded"
+	tap_end
+	exit
+fi
+
+# again NAME N: the VMM registered N times in all
+again() { wait_count "$T/$1.err" 'registered again with memplugd' "$2" 30; }
+wait_count() {
+	local i=0
+	while [ "$(grep -c "$2" "$1")" -lt "$3" ]; do
+		i=$((i + 1))
+		[ $i -ge $(($4 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+slots_of() { "$CTL" -j vm show "$1" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2; }
+
+daemon_start
+vmm_boot m 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
+check "the guest boots under memplugd in module mode" test $? -eq 0
+M_PID=$VMM_PID
+VM=$(vm_id m)
+patch_first "$VM" 256
+check "patch 256 settles: $out" sh -c "echo '$out' | grep -q 'plugged 256 MiB'"
+out=$(ctl m 'PATCH {"requested_size_mib":512}' | tail -1)
+check "module mode: a PATCH on the VMM's own socket is refused: $out" \
+	sh -c "echo '$out' | grep -q 'memplugd sets the size in module mode'"
+
+# ---- memplugd back in local mode: nobody may attach ------------------
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+daemon_start --no-module
+check "the VMM registers again with memplugd in local mode" again m 1
+out=$(ctl m 'PATCH {"requested_size_mib":1024}' 'WAIT 15000' | tail -1)
+diag "PATCH 1024 on the VMM's socket: $out"
+plugged=$(json_field "$(ctl m GET | tail -1)" plugged_size_mib)
+check "a plug past the attached slots is refused (plugged $plugged MiB)" test "$plugged" = 256
+n=$(grep -c 'attaching slot' "$T/m.err")
+check "the VMM logged the refused attach once ($n lines)" test "$n" = 1
+check "the guest still answers" guest_alive m
+
+# ---- memplugd back in module mode ------------------------------------
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+daemon_start
+check "the VMM registers again with memplugd in module mode" again m 2
+check "memplugd attached the slots of the 1024 MiB request at once" \
+	grep -q "attached [0-9]* slots its 1024 MiB request needs" "$T/memplugd.log"
+VM=$(vm_id m)
+# The guest's driver retries the NACKed plugs on its own timer.
+i=0
+while [ "$(get_field "$VM" plugged_size_mib)" != 1024 ] && [ $i -lt 180 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+check "the guest plugs up to 1024 MiB ($(get_field "$VM" plugged_size_mib) after $i s)" \
+	test "$(get_field "$VM" plugged_size_mib)" = 1024
+check "no guest access left KVM for a slot the VMM had attached" \
+	sh -c "! grep -q 'attached here but not in KVM' '$T/m.err'"
+check "the guest still answers" guest_alive m
+
+# ---- an unplug while memplugd is in local mode ------------------------
+# The VMM unmaps the emptied slots but cannot detach them; memplug.ko
+# keeps them for the next memplugd, which must let them go.
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+daemon_start --no-module
+check "the VMM registers again with memplugd in local mode" again m 3
+out=$(ctl m 'PATCH {"requested_size_mib":128}' 'WAIT 120000' | tail -1)
+diag "PATCH 128 on the VMM's socket: $out"
+plugged=$(json_field "$(ctl m GET | tail -1)" plugged_size_mib)
+check "the guest unplugs down to 128 MiB in local mode (plugged $plugged MiB)" test "$plugged" = 128
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+daemon_start
+check "the VMM registers again with memplugd in module mode" again m 4
+VM=$(vm_id m)
+i=0
+while [ "$(slots_of "$VM")" != 2 ] && [ $i -lt 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+check "memplug.ko keeps only the slot of 128 MiB and the spare ($(slots_of "$VM") slots)" \
+	test "$(slots_of "$VM")" = 2
+out=$(mctl hotplug patch "$VM" requested 512 --wait 60 2>&1)
+check "module mode again: patch 512 settles: $out" sh -c "echo '$out' | grep -q 'plugged 512 MiB'"
+check "the guest still answers" guest_alive m
+guest m poweroff poweroff 5 > /dev/null
+vmm_wait "$M_PID" 30
+check "the VMM exits 0" test $? -eq 0
+kill "$DAEMON_PID"
+vmm_wait "$DAEMON_PID" 10
+diag "memplugd logs:"
+cat "$T/memplugd.all" "$T/memplugd.log" | grep -v ' [a-z]*tached 1 slots' | sed 's/^/# /' | tail -20
+tap_end
