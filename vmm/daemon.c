@@ -331,14 +331,19 @@ static void daemon__mode_changed(struct vmm_daemon *d)
 /*
  * After a restart memplugd holds (adopts) every slot memplug.ko kept,
  * including those we unmapped while it was away in local mode and could
- * not detach: tell it which slots we do not have, so that those outside
- * the request and its spare go (they hold no guest memory).
+ * not detach: tell it which of them we do not have past the usable
+ * region, so that those outside the request and its spare go.  Only past
+ * it: the guest may plug anywhere inside it (it shrinks only on
+ * UNPLUG_ALL), so a slot there must keep its memslot; and past it no
+ * PLUG can race with this.
  */
 static void daemon__report_unattached(struct vmm_daemon *d)
 {
 	struct vmm_hotplug *hp = d->vmm->hp;
+	struct virtio_mem *vmem = daemon__vmem(d->vmm);
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_SLOTS_EMPTY };
-	uint32_t s = 0, first;
+	uint64_t usable = vmem ? virtio_mem__usable_mib(vmem) << 20 : 0;
+	uint32_t s = (usable + hp->slot_size - 1) / hp->slot_size, first;
 
 	while (s < hp->nr_slots) {
 		if (__atomic_load_n(&hp->attached[s], __ATOMIC_RELAXED)) {
@@ -376,10 +381,11 @@ static void *daemon__rx(void *arg)
 		pthread_mutex_lock(&d->send_lock);
 		d->fd = fd;
 		pthread_mutex_unlock(&d->send_lock);
-		pr_info("registered again with memplugd as VM %u", d->vm_id);
 		daemon__mode_changed(d);
 		if (d->mode == MEMPLUG_MODE_MODULE)
 			daemon__report_unattached(d);
+		/* after the mode change: tests wait for this line, then act */
+		pr_info("registered again with memplugd as VM %u", d->vm_id);
 		daemon__state(d, true);
 	}
 	return NULL;

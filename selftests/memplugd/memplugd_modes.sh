@@ -25,7 +25,7 @@ fi
 again() { wait_count "$T/$1.err" 'registered again with memplugd' "$2" 30; }
 wait_count() {
 	local i=0
-	while [ "$(grep -c "$2" "$1")" -lt "$3" ]; do
+	while [ "$(grep -c "$2" "$1" 2>/dev/null || echo 0)" -lt "$3" ]; do
 		i=$((i + 1))
 		[ $i -ge $(($4 * 10)) ] && return 1
 		sleep 0.1
@@ -51,7 +51,10 @@ daemon_start --no-module
 check "the VMM registers again with memplugd in local mode" again m 1
 out=$(ctl m 'PATCH {"requested_size_mib":1024}' 'WAIT 15000' | tail -1)
 diag "PATCH 1024 on the VMM's socket: $out"
-plugged=$(json_field "$(ctl m GET | tail -1)" plugged_size_mib)
+j=$(ctl m GET | tail -1)
+plugged=$(json_field "$j" plugged_size_mib)
+check "the PATCH is taken: requested $(json_field "$j" requested_size_mib) MiB" \
+	test "$(json_field "$j" requested_size_mib)" = 1024
 check "a plug past the attached slots is refused (plugged $plugged MiB)" test "$plugged" = 256
 n=$(grep -c 'attaching slot' "$T/m.err")
 check "the VMM logged the refused attach once ($n lines)" test "$n" = 1

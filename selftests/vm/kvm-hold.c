@@ -13,7 +13,7 @@
  * (seen with the monitor's "info registers -a" in a frozen run: both RIPs
  * in asm_exc_int3/exc_int3, both interrupt frames at __schedule+0x2ac).
  * It happens on every 0 <-> 1 change of the number of VMs, so a loop that
- * creates and closes VMs froze the test VM within minutes.  While this VM
+ * creates and closes VMs froze the test VM in about half of its 30 s runs.  While this VM
  * lives, the key stays enabled and no VM's creation or close patches the
  * kernel's text; its vCPU's software-disabled APIC keeps the apic_sw_disabled
  * key enabled in the same way for the L2 guests' vCPUs.  A busy host has a
