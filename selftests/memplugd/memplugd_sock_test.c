@@ -203,9 +203,33 @@ FIXTURE_TEARDOWN(mpd)
 		TH_LOG("cannot remove %s", self->dir);
 }
 
+static int died_status;
+
 static bool alive(pid_t pid)
 {
-	return waitpid(pid, NULL, WNOHANG) == 0;
+	return waitpid(pid, &died_status, WNOHANG) == 0;
+}
+
+/* How memplugd ended, and the end of its log: for a test that saw it die. */
+static const char *death(const char *log)
+{
+	static char buf[2048];
+	size_t n;
+	FILE *f;
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "%s %d; its log ends:\n",
+		       WIFSIGNALED(died_status) ? "killed by signal" : "exit status",
+		       WIFSIGNALED(died_status) ? WTERMSIG(died_status) :
+		       WEXITSTATUS(died_status));
+	f = fopen(log, "r");
+	if (!f)
+		return buf;
+	fseek(f, -1024, SEEK_END);
+	n = fread(buf + len, 1, sizeof(buf) - len - 1, f);
+	buf[len + n] = '\0';
+	fclose(f);
+	return buf;
 }
 
 TEST_F(mpd, socket_is_0660)
@@ -569,7 +593,8 @@ TEST_F_TIMEOUT(mpd, proto_fuzz, 120)
 		EXPECT_EQ(0, cli_call(self->path, MEMPLUG_CMD_HOTPLUG_GET,
 				      self->vm_id, NULL, &m))
 			TH_LOG("a GET went unanswered after %d", checks);
-		ASSERT_TRUE(alive(self->pid)) TH_LOG("memplugd died");
+		ASSERT_TRUE(alive(self->pid))
+			TH_LOG("memplugd died: %s", death(self->log));
 		checks++;
 		sleep(1);
 	}
