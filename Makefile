@@ -80,9 +80,9 @@ module-check: deps-quiet
 	scripts/module-check $(KDIR)
 
 check: all
-	MEMPLUG_BUILD=$(B) scripts/check $(HOST_TESTS) -- $(VM_TESTS) $(STRESS_TESTS)
+	MEMPLUG_BUILD=$(B) scripts/check $(HOST_TESTS) -- $(VM_TESTS)
 
-# the data-integrity stress run (selftests/stress) alone, in the test VM
+# the data-integrity stress run (selftests/stress), in the test VM
 check-stress: all $(STRESS_TESTS)
 	MEMPLUG_BUILD=$(B) scripts/check -- $(STRESS_TESTS)
 
