@@ -23,13 +23,11 @@ fi
 
 # again NAME N: the VMM registered N times in all
 again() { wait_count "$T/$1.err" 'registered again with memplugd' "$2" 30; }
-wait_count() {
-	local i=0
-	while [ "$(grep -c "$2" "$1" 2>/dev/null || echo 0)" -lt "$3" ]; do
-		i=$((i + 1))
-		[ $i -ge $(($4 * 10)) ] && return 1
-		sleep 0.1
-	done
+# restart [--no-module]: SIGKILL memplugd, start it again
+restart() {
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	daemon_start "$@"
 }
 slots_of() { "$CTL" -j vm show "$1" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2; }
 
@@ -45,9 +43,7 @@ check "module mode: a PATCH on the VMM's own socket is refused: $out" \
 	sh -c "echo '$out' | grep -q 'memplugd sets the size in module mode'"
 
 # ---- memplugd back in local mode: nobody may attach ------------------
-kill -9 "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-daemon_start --no-module
+restart --no-module
 check "the VMM registers again with memplugd in local mode" again m 1
 out=$(ctl m 'PATCH {"requested_size_mib":1024}' 'WAIT 15000' | tail -1)
 diag "PATCH 1024 on the VMM's socket: $out"
@@ -61,9 +57,7 @@ check "the VMM logged the refused attach once ($n lines)" test "$n" = 1
 check "the guest still answers" guest_alive m
 
 # ---- memplugd back in module mode ------------------------------------
-kill -9 "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-daemon_start
+restart
 check "the VMM registers again with memplugd in module mode" again m 2
 check "memplugd attached the slots of the 1024 MiB request at once" \
 	grep -q "attached [0-9]* slots its 1024 MiB request needs" "$T/memplugd.log"
@@ -83,17 +77,13 @@ check "the guest still answers" guest_alive m
 # ---- an unplug while memplugd is in local mode ------------------------
 # The VMM unmaps the emptied slots but cannot detach them; memplug.ko
 # keeps them for the next memplugd, which must let them go.
-kill -9 "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-daemon_start --no-module
+restart --no-module
 check "the VMM registers again with memplugd in local mode" again m 3
 out=$(ctl m 'PATCH {"requested_size_mib":128}' 'WAIT 120000' | tail -1)
 diag "PATCH 128 on the VMM's socket: $out"
 plugged=$(json_field "$(ctl m GET | tail -1)" plugged_size_mib)
 check "the guest unplugs down to 128 MiB in local mode (plugged $plugged MiB)" test "$plugged" = 128
-kill -9 "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-daemon_start
+restart
 check "the VMM registers again with memplugd in module mode" again m 4
 VM=$(vm_id m)
 i=0

@@ -47,15 +47,6 @@ refcnt() { cat "/sys/module/$1/refcnt" 2>/dev/null || echo none; }
 # the lines of FILE matching REGEX
 count() { grep -cE "$2" "$1" 2>/dev/null; }
 
-# wait_count FILE REGEX N SECONDS: until FILE has N lines matching REGEX
-wait_count() {
-	local i=0
-	while [ "$(count "$1" "$2")" -lt "$3" ]; do
-		i=$((i + 1))
-		[ $i -ge $(($4 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
 
 # ---- memplugd ----------------------------------------------------------
 MODE=""

@@ -28,6 +28,17 @@ tap_end() {
 	[ "$tap_fail" -eq 0 ]
 }
 
+# wait_count FILE REGEX N SECONDS: poll until FILE has N lines matching REGEX
+wait_count() {
+	local i=0 n
+	# grep -c prints 0 (and fails) for none, nothing for a missing file
+	while n=$(grep -cE "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$3" ]; do
+		i=$((i + 1))
+		[ $i -ge $(($4 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
 # wait_for FILE REGEX SECONDS: poll until FILE has a line matching REGEX
 wait_for() {
 	local i=0 max=$(($3 * 10))
