@@ -79,6 +79,7 @@ static int daemon__detach(void *ctx, const struct hotplug_slot *s)
 
 static const struct hotplug_slots_ops hotplug_daemon_ops = {
 	.name = "memplugd",
+	.remote = true,
 	.attach = daemon__attach,
 	.detach = daemon__detach,
 };
@@ -107,7 +108,7 @@ static const struct hotplug_slots_ops hotplug_refuse_ops = {
 
 bool daemon__owns_slots(const struct vmm *vmm)
 {
-	return vmm->hp && vmm->hp->ops == &hotplug_daemon_ops;
+	return vmm->hp && vmm->hp->ops->remote;
 }
 
 static int daemon__connect(const char *path)
@@ -331,19 +332,20 @@ static void daemon__mode_changed(struct vmm_daemon *d)
 /*
  * After a restart memplugd holds (adopts) every slot memplug.ko kept,
  * including those we unmapped while it was away in local mode and could
- * not detach: tell it which of them we do not have past the usable
- * region, so that those outside the request and its spare go.  Only past
- * it: the guest may plug anywhere inside it (it shrinks only on
- * UNPLUG_ALL), so a slot there must keep its memslot; and past it no
- * PLUG can race with this.
+ * not detach: tell it which of them past the request's slots we do not
+ * have, so that those outside the request and its spare go.  The guest
+ * cannot plug into them meanwhile: in module mode a plug into a slot we
+ * do not hold past the request's gets NACK (process_plug()).
  */
 static void daemon__report_unattached(struct vmm_daemon *d)
 {
 	struct vmm_hotplug *hp = d->vmm->hp;
-	struct virtio_mem *vmem = daemon__vmem(d->vmm);
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_SLOTS_EMPTY };
-	uint64_t usable = vmem ? virtio_mem__usable_mib(vmem) << 20 : 0;
-	uint32_t s = (usable + hp->slot_size - 1) / hp->slot_size, first;
+	struct hotplug_state st;
+	uint32_t s, first;
+
+	daemon__hotplug_state(d->vmm, &st);
+	s = ((st.requested_size_mib << 20) + hp->slot_size - 1) / hp->slot_size;
 
 	while (s < hp->nr_slots) {
 		if (__atomic_load_n(&hp->attached[s], __ATOMIC_RELAXED)) {

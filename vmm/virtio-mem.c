@@ -256,6 +256,12 @@ static uint16_t process_plug(struct virtio_mem *vm, uint64_t addr, uint16_t nb)
 	}
 	s_end = (first + nb - 1) / vm->blocks_per_slot;
 	for (s = first / vm->blocks_per_slot; s <= s_end; s++) {
+		/* past the request's slots memplugd may have detached it */
+		if (vm->hp->ops->remote && !vm->hp->attached[s] &&
+		    s >= round_up(vm->requested_size, vm->slot_size) / vm->slot_size) {
+			vm->stats.plug_nack++;
+			return VIRTIO_MEM_RESP_NACK;
+		}
 		if (attach_slot(vm, s)) {
 			/* a host failure: the guest may retry, the device stays usable */
 			vm->stats.plug_nack++;

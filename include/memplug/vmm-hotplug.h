@@ -49,6 +49,12 @@ int hotplug__unmap_slot(const struct hotplug_slot *slot);
 
 struct hotplug_slots_ops {
 	const char *name;
+	/*
+	 * memplugd attaches the memslots (module mode) and attach only maps
+	 * our side: a slot past those of the current request has a memslot
+	 * only if we hold it already (memplugd attaches before it raises).
+	 */
+	bool remote;
 	/* make the slot guest-accessible; 0 or -errno */
 	int (*attach)(void *ctx, const struct hotplug_slot *slot);
 	/* remove it again; 0 or -errno */
