@@ -53,6 +53,8 @@ grow_1g() {
 guest_alive() { guest "$1" cpus cpus 20 | grep -q '^@cpus'; }
 
 # batches NAME / rises NAME: the slots-applied batch sizes and the distinct
-# requested sizes that "memplugctl monitor" saw in $T/NAME.mon
+# requested sizes that "memplugctl monitor" saw in $T/NAME.mon.  A guest's
+# driver may come up after its init says ready, and the monitor then sees
+# that event too, with the size before any request: 0 is no rise.
 batches() { grep '"event":"slots-applied"' "$T/$1.mon" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2 | tr '\n' ' '; }
-rises() { grep '"event":"hotplug"' "$T/$1.mon" | grep -o '"requested_size":[0-9]*' | uniq | cut -d: -f2 | tr '\n' ' '; }
+rises() { grep '"event":"hotplug"' "$T/$1.mon" | grep -o '"requested_size":[0-9]*' | grep -v ':0$' | uniq | cut -d: -f2 | tr '\n' ' '; }
