@@ -29,6 +29,17 @@ restart() {
 	wait "$DAEMON_PID" 2>/dev/null
 	daemon_start "$@"
 }
+# poll TRIES DELAY WANT CMD...: until CMD prints WANT, at most TRIES times
+# DELAY s apart; $tries says how many it took
+poll() {
+	local n=$1 d=$2 want=$3
+	shift 3
+	tries=0
+	while [ "$("$@")" != "$want" ] && [ $tries -lt "$n" ]; do
+		sleep "$d"
+		tries=$((tries + 1))
+	done
+}
 slots_of() { "$CTL" -j vm show "$1" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2; }
 
 daemon_start
@@ -63,12 +74,8 @@ check "memplugd attached the slots of the 1024 MiB request at once" \
 	grep -q "attached [0-9]* slots its 1024 MiB request needs" "$T/memplugd.log"
 VM=$(vm_id m)
 # The guest's driver retries the NACKed plugs on its own timer.
-i=0
-while [ "$(get_field "$VM" plugged_size_mib)" != 1024 ] && [ $i -lt 180 ]; do
-	sleep 1
-	i=$((i + 1))
-done
-check "the guest plugs up to 1024 MiB ($(get_field "$VM" plugged_size_mib) after $i s)" \
+poll 180 1 1024 get_field "$VM" plugged_size_mib
+check "the guest plugs up to 1024 MiB ($(get_field "$VM" plugged_size_mib) after $tries s)" \
 	test "$(get_field "$VM" plugged_size_mib)" = 1024
 check "no guest access left KVM for a slot the VMM had attached" \
 	sh -c "! grep -q 'attached here but not in KVM' '$T/m.err'"
@@ -86,11 +93,7 @@ check "the guest unplugs down to 128 MiB in local mode (plugged $plugged MiB)" t
 restart
 check "the VMM registers again with memplugd in module mode" again m 4
 VM=$(vm_id m)
-i=0
-while [ "$(slots_of "$VM")" != 2 ] && [ $i -lt 50 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+poll 50 0.2 2 slots_of "$VM"
 check "memplug.ko keeps only the slot of 128 MiB and the spare ($(slots_of "$VM") slots)" \
 	test "$(slots_of "$VM")" = 2
 out=$(mctl hotplug patch "$VM" requested 512 --wait 60 2>&1)
