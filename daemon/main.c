@@ -40,7 +40,9 @@ static void usage(FILE *f)
 		"      --no-module     do not use memplug.ko: VMMs change their own\n"
 		"                      memslots (the fallback, also for benchmarks)\n"
 		"      --validate K J  check a PUT or PATCH body offline and print it\n"
-		"                      with defaults filled in, or the error\n",
+		"                      with defaults filled in, or the error\n"
+		"\nexit status: 0 stopped by a signal (or a valid body), 1 start-up\n"
+		"failed (or an invalid body), 2 bad options\n",
 		MEMPLUG_DEFAULT_SOCKET, MEMPLUG_DEFAULT_GROUP,
 		(int)HOTPLUG_DEFAULT_SLOT_MIB);
 }

@@ -63,7 +63,8 @@ static void bench__usage(FILE *f)
 "                   VMM's request handling time, for memplug's own share\n"
 "  --interval MS    get: one GET every MS ms (default 5)\n"
 "plug and unplug run the same rounds (0 -> SIZE, then -> 0) and record\n"
-"both halves; sequence's defaults: --sizes 1024,4096 --get-size 1024, 3 rounds.\n");
+"both halves; sequence's defaults: --sizes 1024,4096 --get-size 1024, 3 rounds.\n"
+"\nexit status: 0 success, 1 a measurement or target failed, 2 bad options\n");
 }
 
 static int bench__parse_sizes(const char *arg, struct bench_seq *seq)

@@ -375,7 +375,8 @@ static void memplugctl__usage(FILE *f)
 		"  -j, --json    JSON output\n"
 		"  -p, --pretty  indented JSON\n"
 		"  -s, --socket PATH  memplugd's socket, used when memplug.ko is not\n"
-		"                     loaded (default " MEMPLUG_DEFAULT_SOCKET ")\n");
+		"                     loaded (default " MEMPLUG_DEFAULT_SOCKET ")\n"
+		"\nexit status: 0 success, 1 the request failed, 2 bad options\n");
 }
 
 static int memplugctl__cmd(struct memplugctl *ctl)
