@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #define BENCH_MAX_ROUNDS	64
+#define BENCH_MAX_SIZES		8
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -140,7 +141,8 @@ int bench__json_u64(const char *json, const char *key, uint64_t *v);
 
 struct bench_seq {
 	int rounds;
-	uint64_t sizes[4];		/* plug 0 -> size -> 0, each round */
+	int first_round;		/* the rows' number of the first */
+	uint64_t sizes[BENCH_MAX_SIZES];	/* plug 0 -> size -> 0, each round */
 	int nr_sizes;
 	uint64_t get_size;		/* GET-during-unplug: 0 to skip */
 	int get_interval_ms;

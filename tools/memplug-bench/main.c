@@ -45,8 +45,9 @@ static void bench__usage(FILE *f)
 "Usage: memplug-bench slots [--runs R] [--cpu C]\n"
 "       memplug-bench { plug | unplug } TARGET --size MIB [--rounds N] [OPTIONS]\n"
 "       memplug-bench get TARGET --size MIB [--interval MS] [OPTIONS]\n"
-"       memplug-bench sequence TARGET [--rounds N] [--sizes MIB[,MIB...]]\n"
-"                     [--get-size MIB] [--interval MS] [OPTIONS]\n"
+"       memplug-bench sequence TARGET [--rounds N] [--first-round N]\n"
+"                     [--sizes MIB[,MIB...]] [--get-size MIB] [--interval MS]\n"
+"                     [OPTIONS]\n"
 "       memplug-bench boot --console FILE [--pid PID] [--timeout SEC] [OPTIONS]\n"
 "       memplug-bench report [--out DIR] CSV...\n"
 "TARGET:\n"
@@ -62,6 +63,8 @@ static void bench__usage(FILE *f)
 "  --vmm-log FILE   memplug-vmm's stderr, run with MEMPLUG_VMM_TRACE=1: the\n"
 "                   VMM's request handling time, for memplug's own share\n"
 "  --interval MS    get: one GET every MS ms (default 5)\n"
+"  --first-round N  number the rounds from N (default 1), so that calls of\n"
+"                   one round each, interleaved across systems, add up\n"
 "plug and unplug run the same rounds (0 -> SIZE, then -> 0) and record\n"
 "both halves; sequence's defaults: --sizes 1024,4096 --get-size 1024, 3 rounds.\n"
 "\nexit status: 0 success, 1 a measurement or target failed, 2 bad options\n");
@@ -72,7 +75,7 @@ static int bench__parse_sizes(const char *arg, struct bench_seq *seq)
 	char *end;
 
 	seq->nr_sizes = 0;
-	while (*arg && seq->nr_sizes < 4) {
+	while (*arg && seq->nr_sizes < BENCH_MAX_SIZES) {
 		seq->sizes[seq->nr_sizes] = strtoull(arg, &end, 10);
 		if (end == arg || !seq->sizes[seq->nr_sizes] ||
 		    (*end && *end != ','))
@@ -93,6 +96,7 @@ static int bench__parse(int argc, char **argv, struct bench_opts *o)
 		{ "qmp", required_argument, NULL, 'Q' },
 		{ "size", required_argument, NULL, 's' },
 		{ "rounds", required_argument, NULL, 'n' },
+		{ "first-round", required_argument, NULL, 'f' },
 		{ "sizes", required_argument, NULL, 'S' },
 		{ "get-size", required_argument, NULL, 'g' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -131,6 +135,9 @@ static int bench__parse(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'n':
 			o->seq.rounds = atoi(optarg);
+			break;
+		case 'f':
+			o->seq.first_round = atoi(optarg);
 			break;
 		case 'S':
 			if (bench__parse_sizes(optarg, &o->seq))
@@ -173,7 +180,8 @@ static int bench__parse(int argc, char **argv, struct bench_opts *o)
 			return -EINVAL;
 		}
 	}
-	if (o->seq.rounds < 1 || o->seq.rounds > BENCH_MAX_ROUNDS ||
+	if (o->seq.rounds < 1 || o->seq.first_round < 1 ||
+	    o->seq.first_round + o->seq.rounds - 1 > BENCH_MAX_ROUNDS ||
 	    o->seq.get_interval_ms < 1 || o->stall_s < 1 || o->timeout_s < 1)
 		return -EINVAL;
 	return 0;
@@ -221,7 +229,8 @@ static int bench__run_target(struct bench_opts *o, struct bench_rows *rows)
 					       o->seq.get_stall_s);
 	} else {
 		err = bench__wait_ready(&t, 60);
-		for (round = 1; round <= o->seq.rounds && !err; round++) {
+		for (round = o->seq.first_round;
+		     round < o->seq.first_round + o->seq.rounds && !err; round++) {
 			err = bench__resize(&t, rows, "plug", o->size, round,
 					    o->size);
 			err = err ?: bench__resize(&t, rows, "unplug", o->size,
@@ -293,7 +302,7 @@ int main(int argc, char **argv)
 {
 	struct bench_opts o = {
 		.runs = 5,
-		.seq = { .rounds = 3, .sizes = { 1024, 4096 }, .nr_sizes = 2,
+		.seq = { .rounds = 3, .first_round = 1, .sizes = { 1024, 4096 }, .nr_sizes = 2,
 			 .get_size = 1024, .get_interval_ms = 5,
 			 .get_stall_s = 5 },
 		.stall_s = 30,

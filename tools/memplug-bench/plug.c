@@ -271,10 +271,10 @@ int bench__wait_ready(struct bench_target *t, int timeout_s)
 int bench__sequence(struct bench_target *t, struct bench_rows *rows,
 		    const struct bench_seq *seq)
 {
-	int round, i, err;
+	int last = seq->first_round + seq->rounds - 1, round, i, err;
 
 	err = bench__wait_ready(t, 60);
-	for (round = 1; round <= seq->rounds && !err; round++) {
+	for (round = seq->first_round; round <= last && !err; round++) {
 		for (i = 0; i < seq->nr_sizes && !err; i++) {
 			err = bench__resize(t, rows, "plug", seq->sizes[i],
 					    round, seq->sizes[i]);
