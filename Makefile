@@ -9,8 +9,10 @@
 #   make demo    build, boot the test VM and show memplug working
 #
 # Each directory contributes a fragment (DIR/build.mk or DIR/SUB/build.mk) that appends to
-# PROGS (userspace programs), HOST_TESTS (TAP programs run here) and
-# VM_TESTS (TAP programs run inside the test VM by selftests/vm-run).
+# PROGS (userspace programs), HOST_TESTS (TAP programs run here),
+# HOST_BESIDE_TESTS (host tests that mostly wait on an idle test VM, run
+# beside the VM suites) and VM_TESTS (TAP programs run inside the test VM
+# by selftests/vm-run).
 
 # Expanded when a recipe first uses it, never when make reads this file: on a
 # fresh machine no kernel is installed until deps-quiet has run.
@@ -38,6 +40,7 @@ CFLAGS += -DMEMPLUG_BUILD_DIR='"$(B)"'
 
 PROGS :=
 HOST_TESTS :=
+HOST_BESIDE_TESTS :=
 VM_TESTS :=
 STRESS_TESTS :=
 
@@ -80,7 +83,8 @@ module-check: deps-quiet
 	scripts/module-check $(KDIR)
 
 check: all
-	MEMPLUG_BUILD=$(B) scripts/check $(HOST_TESTS) -- $(VM_TESTS)
+	MEMPLUG_BUILD=$(B) scripts/check $(addprefix --beside ,$(HOST_BESIDE_TESTS)) \
+		$(HOST_TESTS) -- $(VM_TESTS)
 
 # the data-integrity stress run (selftests/stress), in the test VM
 check-stress: all $(STRESS_TESTS)
