@@ -15,14 +15,16 @@ if [ -n "${MEMPLUG_INSTALLED:-}" ]; then
 	COMPLETION=/usr/share/bash-completion/completions/memplugctl
 	UNIT=/lib/systemd/system/memplugd.service
 else
+	# build-san/ under 'make check SANITIZE=1'
+	B=${MEMPLUG_BUILD:-build}
 	prog() {
 		case $1 in
-		memplugd) echo build/daemon/memplugd ;;
-		memplug-vmm) echo build/vmm/memplug-vmm ;;
-		*) echo "build/tools/$1" ;;
+		memplugd) echo "$B/daemon/memplugd" ;;
+		memplug-vmm) echo "$B/vmm/memplug-vmm" ;;
+		*) echo "$B/tools/$1" ;;
 		esac
 	}
-	page() { ls build/man/"$1".[18] 2>/dev/null; }
+	page() { ls "$B"/man/"$1".[18] 2>/dev/null; }
 	COMPLETION=completion/bash/memplugctl
 	UNIT=daemon/memplugd.service
 fi
