@@ -19,22 +19,22 @@
 
 /*
  * Limits an attacker with CAP_NET_ADMIN could otherwise push into KVM's
- * arithmetic: x86 guest-physical addresses have at most 52 bits.  6.1's
- * policy takes a non-const pointer: read-only after init instead.
+ * arithmetic (MEMPLUG_ADDR_LIMIT).  6.1's policy takes a non-const
+ * pointer: read-only after init instead.
  */
 static struct netlink_range_validation memplug_addr_range __ro_after_init = {
 	.min = 0,
-	.max = (1ULL << 52) - 1,
+	.max = MEMPLUG_ADDR_LIMIT - 1,
 };
 
 static struct netlink_range_validation memplug_size_range __ro_after_init = {
 	.min = PAGE_SIZE,
-	.max = 1ULL << 52,
+	.max = MEMPLUG_ADDR_LIMIT,
 };
 
 static struct netlink_range_validation memplug_slot_size_range __ro_after_init = {
 	.min = 0,
-	.max = 1ULL << 52,
+	.max = MEMPLUG_ADDR_LIMIT,
 };
 
 static const struct nla_policy memplug_slot_policy[MEMPLUG_SLOT_A_MAX + 1] = {

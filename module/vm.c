@@ -386,7 +386,8 @@ static int memplug_attach_check(struct genl_info *info)
 		return -EINVAL;
 	}
 	if (!memplug_range_ok(nla_get_u64(tb[MEMPLUG_A_GPA_BASE]),
-			      nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]), 1ULL << 52)) {
+			      nla_get_u64(tb[MEMPLUG_A_GPA_SIZE]),
+			      MEMPLUG_ADDR_LIMIT)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[MEMPLUG_A_GPA_SIZE],
 				    "GPA range ends beyond 2^52");
 		return -ERANGE;

@@ -241,6 +241,11 @@
 #define MEMPLUG_GENL_VERSION		1
 #define MEMPLUG_MCGRP_EVENTS		"events"
 
+/*
+ * Guest-physical addresses, sizes and HVA ranges end at or below 2^52 (x86's
+ * widest physical address): no value past it reaches KVM's arithmetic.
+ */
+#define MEMPLUG_ADDR_LIMIT		(1ULL << 52)
 /* KVM_USER_MEM_SLOTS of x86 Linux 6.1: ids at or above are KVM's own. */
 #define MEMPLUG_SLOTS_MAX		32764
 #define MEMPLUG_BATCH_MAX		1024
