@@ -113,35 +113,49 @@ static int json_u64(const char *json, const char *key, uint64_t *v)
 	return ret;
 }
 
-/* The GET object, as JSON (-j) or as one line of text. */
-static void hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
+/* The GET object's members: the text's word for each. */
+static const struct {
+	const char *key, *fmt;
+} hotplug_fields[] = {
+	{ "total_size_mib", " total %" PRIu64 " MiB" },
+	{ "block_size_mib", " block %" PRIu64 " MiB" },
+	{ "slot_size_mib", " slot %" PRIu64 " MiB" },
+	{ "plugged_size_mib", " plugged %" PRIu64 " MiB" },
+	{ "requested_size_mib", " requested %" PRIu64 " MiB" },
+};
+
+/*
+ * The GET object as the owner sent it, member by member (a member the
+ * text has no word for is JSON only).
+ */
+static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
 {
-	static const char *const keys[] = {
-		"total_size_mib", "block_size_mib", "slot_size_mib",
-		"plugged_size_mib", "requested_size_mib",
-	};
-	static const char *const words[] = {
-		"total", "block", "slot", "plugged", "requested",
-	};
-	uint64_t v;
+	json_object *o;
 	size_t i;
 
 	if (!body[0])
-		return;
-	if (ctl->json) {
-		json_object *o = json_tokener_parse(body);
-
-		printf("%s\n", o ? json_object_to_json_string_ext(o,
-			ctl->pretty ? JSON_C_TO_STRING_PRETTY :
-				      JSON_C_TO_STRING_PLAIN) : body);
+		return 0;
+	o = json_tokener_parse(body);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		fprintf(stderr, "Error: the answer is not a JSON object: %s.\n",
+			body);
 		json_object_put(o);
-		return;
+		return -EIO;
 	}
-	printf("vm %u:", vm);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!json_u64(body, keys[i], &v))
-			printf(" %s %" PRIu64 " MiB", words[i], v);
-	printf("\n");
+	print_open_object(ctl, NULL);
+	print_uint(ctl, NULL, "vm %u:", vm);
+	json_object_object_foreach(o, key, val) {
+		const char *fmt = NULL;
+
+		for (i = 0; i < sizeof(hotplug_fields) / sizeof(hotplug_fields[0]); i++)
+			if (!strcmp(key, hotplug_fields[i].key))
+				fmt = hotplug_fields[i].fmt;
+		print_u64(ctl, key, fmt, json_object_get_uint64(val));
+	}
+	print_nl(ctl);
+	print_close_object(ctl);
+	json_object_put(o);
+	return 0;
 }
 
 /*
@@ -208,12 +222,12 @@ static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 		}
 		usleep(2000);
 	}
-	if (ctl->json)
-		printf("{\"vm\":%u,\"plugged_size_mib\":%" PRIu64 ",\"wait_ms\":%.1f}\n",
-		       vm, plugged, (now_ns() - t0) / 1e6);
-	else
-		printf("vm %u: plugged %" PRIu64 " MiB after %.1f ms\n", vm,
-		       plugged, (now_ns() - t0) / 1e6);
+	print_open_object(ctl, NULL);
+	print_uint(ctl, "vm", "vm %u:", vm);
+	print_u64(ctl, "plugged_size_mib", " plugged %" PRIu64 " MiB", plugged);
+	print_double(ctl, "wait_ms", " after %.1f ms", 1, (now_ns() - t0) / 1e6);
+	print_nl(ctl);
+	print_close_object(ctl);
 	return 0;
 }
 
@@ -230,7 +244,7 @@ static int hotplug__put(struct memplugctl *ctl, uint32_t vm)
 		err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_PUT, vm, body,
 				       out, sizeof(out));
 	if (!err)
-		hotplug__print(ctl, vm, out);
+		err = hotplug__print(ctl, vm, out);
 	return err;
 }
 
@@ -266,10 +280,8 @@ static int hotplug__patch(struct memplugctl *ctl, uint32_t vm)
 			       sizeof(out));
 	if (err)
 		return err;
-	if (wait < 0) {
-		hotplug__print(ctl, vm, out);
-		return 0;
-	}
+	if (wait < 0)
+		return hotplug__print(ctl, vm, out);
 	return hotplug__wait(ctl, vm, wait, t0);
 }
 
@@ -296,7 +308,7 @@ int memplugctl__hotplug(struct memplugctl *ctl)
 		err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm, NULL,
 				       out, sizeof(out));
 		if (!err)
-			hotplug__print(ctl, vm, out);
+			err = hotplug__print(ctl, vm, out);
 		return err;
 	}
 	fprintf(stderr, "Command \"%s\" not found\n", verb);
@@ -312,8 +324,8 @@ int memplugctl__vm_start(struct memplugctl *ctl)
 	if (!err)
 		err = hotplug__request(ctl, MEMPLUG_CMD_VM_START, vm, NULL, out,
 				       sizeof(out));
-	if (!err && !ctl->json)
-		printf("vm %u: started\n", vm);
+	if (!err)
+		print_uint(ctl, NULL, "vm %u: started\n", vm);
 	return err;
 }
 

@@ -55,129 +55,68 @@ int memplugctl__vm_id(struct memplugctl *ctl, uint32_t *id)
 	return 0;
 }
 
-static void memplugctl__flush_json(struct memplugctl *ctl)
-{
-	if (!ctl->json || !ctl->out)
-		return;
-	printf("%s\n", json_object_to_json_string_ext(ctl->out,
-		ctl->pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN));
-	json_object_put(ctl->out);
-	ctl->out = NULL;
-}
-
-static const char *memplugctl__size(uint64_t bytes, char *buf, size_t len)
-{
-	if (bytes && !(bytes % (1ULL << 30)))
-		snprintf(buf, len, "%" PRIu64 " GiB", bytes >> 30);
-	else if (bytes && !(bytes % (1ULL << 20)))
-		snprintf(buf, len, "%" PRIu64 " MiB", bytes >> 20);
-	else
-		snprintf(buf, len, "%" PRIu64 " KiB", bytes >> 10);
-	return buf;
-}
-
 /* @admin: the module gave us HVAs (CAP_NET_ADMIN); else there are none. */
-static json_object *memplugctl__slot_json(const struct memplug_slot *s,
-					  int admin)
+static void memplugctl__slot_print(struct memplugctl *ctl,
+				   const struct memplug_slot *s, int admin)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_int64(s->id));
-	json_object_object_add(o, "gpa", json_object_new_uint64(s->gpa));
-	json_object_object_add(o, "size", json_object_new_uint64(s->size));
+	print_open_object(ctl, NULL);
+	print_uint(ctl, "id", "    slot %u", s->id);
+	print_u64(ctl, "gpa", " gpa 0x%" PRIx64, s->gpa);
+	print_size(ctl, "size", " size %s", s->size);
 	if (admin)
-		json_object_object_add(o, "hva", json_object_new_uint64(s->hva));
-	json_object_object_add(o, "readonly",
-		json_object_new_boolean(s->flags & MEMPLUG_SLOT_F_READONLY));
-	json_object_object_add(o, "log_dirty",
-		json_object_new_boolean(s->flags & MEMPLUG_SLOT_F_LOG_DIRTY));
-	return o;
+		print_u64(ctl, "hva", " hva 0x%" PRIx64, s->hva);
+	print_bool(ctl, "readonly", " readonly",
+		   s->flags & MEMPLUG_SLOT_F_READONLY);
+	print_bool(ctl, "log_dirty", " log_dirty",
+		   s->flags & MEMPLUG_SLOT_F_LOG_DIRTY);
+	print_nl(ctl);
+	print_close_object(ctl);
 }
 
+/*
+ * Where the text and the JSON order differ (the last slot id, the slot
+ * count), a value is printed twice: text only, then JSON only.
+ */
 static int memplugctl__vm_print(struct memplug_vm_info *vi, void *arg)
 {
 	struct memplugctl *ctl = arg;
 	const struct memplug_range *r = &vi->range;
 	/* VM_GET gives an HVA range to CAP_NET_ADMIN only. */
 	int admin = r->hva_size != 0;
-	char b1[32], b2[32];
 	uint32_t i;
 
-	if (ctl->json) {
-		json_object *o = json_object_new_object();
-		json_object *slots = json_object_new_array();
-
-		json_object_object_add(o, "id", json_object_new_int64(vi->id));
-		/* Owner and HVAs: the module tells only CAP_NET_ADMIN. */
-		if (admin)
-			json_object_object_add(o, "owner_portid",
-					       json_object_new_int64(vi->owner_portid));
-		json_object_object_add(o, "slot_base",
-				       json_object_new_int64(r->slot_base));
-		json_object_object_add(o, "slot_count",
-				       json_object_new_int64(r->slot_count));
-		json_object_object_add(o, "gpa_base",
-				       json_object_new_uint64(r->gpa_base));
-		json_object_object_add(o, "gpa_size",
-				       json_object_new_uint64(r->gpa_size));
-		if (admin) {
-			json_object_object_add(o, "hva_base",
-					       json_object_new_uint64(r->hva_base));
-			json_object_object_add(o, "hva_size",
-					       json_object_new_uint64(r->hva_size));
-		}
-		if (vi->inconsistent)
-			json_object_object_add(o, "inconsistent",
-					       json_object_new_boolean(1));
-		json_object_object_add(o, "attached_ns",
-				       json_object_new_uint64(vi->attached_ns));
-		json_object_object_add(o, "keep_slots", json_object_new_boolean(
-			r->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS));
-		json_object_object_add(o, "requested_size",
-				       json_object_new_uint64(vi->requested_size));
-		json_object_object_add(o, "plugged_size",
-				       json_object_new_uint64(vi->plugged_size));
-		json_object_object_add(o, "nr_slots",
-				       json_object_new_int64(vi->nr_slots));
-		for (i = 0; i < vi->nr_slots; i++)
-			json_object_array_add(slots,
-				memplugctl__slot_json(&vi->slots[i], admin));
-		json_object_object_add(o, "slots", slots);
-		json_object_array_add(ctl->out, o);
-		return 0;
-	}
+	print_open_object(ctl, NULL);
+	print_uint(ctl, "id", "vm %u:", vi->id);
+	/* Owner and HVAs: the module tells only CAP_NET_ADMIN. */
 	if (admin)
-		printf("vm %u: owner %u slots %u-%u%s\n", vi->id,
-		       vi->owner_portid, r->slot_base,
-		       r->slot_base + r->slot_count - 1,
-		       vi->inconsistent ? " inconsistent" : "");
-	else
-		printf("vm %u: slots %u-%u%s\n", vi->id, r->slot_base,
-		       r->slot_base + r->slot_count - 1,
-		       vi->inconsistent ? " inconsistent" : "");
-	printf("  gpa 0x%" PRIx64 " size %s", r->gpa_base,
-	       memplugctl__size(r->gpa_size, b1, sizeof(b1)));
-	if (admin)
-		printf(" hva 0x%" PRIx64 " size %s", r->hva_base,
-		       memplugctl__size(r->hva_size, b2, sizeof(b2)));
-	printf("\n");
-	printf("  attached at %" PRIu64 ".%09" PRIu64 " s, %u slots\n",
-	       vi->attached_ns / 1000000000, vi->attached_ns % 1000000000,
-	       vi->nr_slots);
-	printf("  hotplug requested %s plugged %s\n",
-	       memplugctl__size(vi->requested_size, b1, sizeof(b1)),
-	       memplugctl__size(vi->plugged_size, b2, sizeof(b2)));
-	for (i = 0; i < vi->nr_slots; i++) {
-		const struct memplug_slot *s = &vi->slots[i];
-
-		printf("    slot %u gpa 0x%" PRIx64 " size %s", s->id, s->gpa,
-		       memplugctl__size(s->size, b1, sizeof(b1)));
-		if (admin)
-			printf(" hva 0x%" PRIx64, s->hva);
-		printf("%s%s\n",
-		       s->flags & MEMPLUG_SLOT_F_READONLY ? " readonly" : "",
-		       s->flags & MEMPLUG_SLOT_F_LOG_DIRTY ? " log_dirty" : "");
+		print_uint(ctl, "owner_portid", " owner %u", vi->owner_portid);
+	print_uint(ctl, "slot_base", " slots %u", r->slot_base);
+	print_uint(ctl, "slot_count", NULL, r->slot_count);
+	print_text(ctl, "-%u%s\n", r->slot_base + r->slot_count - 1,
+		   vi->inconsistent ? " inconsistent" : "");
+	print_u64(ctl, "gpa_base", "  gpa 0x%" PRIx64, r->gpa_base);
+	print_size(ctl, "gpa_size", " size %s", r->gpa_size);
+	if (admin) {
+		print_u64(ctl, "hva_base", " hva 0x%" PRIx64, r->hva_base);
+		print_size(ctl, "hva_size", " size %s", r->hva_size);
 	}
+	print_nl(ctl);
+	if (vi->inconsistent)
+		print_bool(ctl, "inconsistent", NULL, true);
+	print_time_ns(ctl, "attached_ns", "  attached at %s s, ",
+		      vi->attached_ns);
+	print_text(ctl, "%u slots\n", vi->nr_slots);
+	print_bool(ctl, "keep_slots", NULL,
+		   r->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS);
+	print_size(ctl, "requested_size", "  hotplug requested %s",
+		   vi->requested_size);
+	print_size(ctl, "plugged_size", " plugged %s\n", vi->plugged_size);
+	print_uint(ctl, "nr_slots", NULL, vi->nr_slots);
+	print_open_array(ctl, "slots");
+	for (i = 0; i < vi->nr_slots; i++)
+		memplugctl__slot_print(ctl, &vi->slots[i], admin);
+	print_close_array(ctl);
+	print_close_object(ctl);
 	return 0;
 }
 
@@ -187,8 +126,7 @@ static int memplugctl__vm_show(struct memplugctl *ctl)
 	const char *arg = memplugctl__arg(ctl);
 	int err;
 
-	if (ctl->json)
-		ctl->out = json_object_new_array();
+	print_open_array(ctl, NULL);
 	if (!arg) {
 		err = memplug_nl__vm_dump(&ctl->nl, memplugctl__vm_print, ctl);
 	} else {
@@ -208,7 +146,7 @@ static int memplugctl__vm_show(struct memplugctl *ctl)
 		genl_conn__perror(&ctl->nl, err);
 		return err;
 	}
-	memplugctl__flush_json(ctl);
+	print_close_array(ctl);
 	return 0;
 }
 
@@ -255,31 +193,35 @@ static uint32_t memplugctl__u32(struct nlattr **tb, int type)
 /* memplugd reported a new requested or plugged size. */
 static int memplugctl__hotplug_event(struct memplugctl *ctl, struct nlattr **tb)
 {
-	uint64_t ts = memplugctl__u64(tb, MEMPLUG_A_TIMESTAMP_NS);
 	uint64_t req = memplugctl__u64(tb, MEMPLUG_A_REQUESTED_SIZE);
 	uint64_t plug = memplugctl__u64(tb, MEMPLUG_A_PLUGGED_SIZE);
-	uint32_t vm = memplugctl__u32(tb, MEMPLUG_A_VM_ID);
 
-	if (ctl->json)
-		printf("{\"event\":\"hotplug\",\"timestamp_ns\":%" PRIu64
-		       ",\"vm\":%u,\"requested_size\":%" PRIu64
-		       ",\"plugged_size\":%" PRIu64 "}\n", ts, vm, req, plug);
-	else
-		printf("[%" PRIu64 ".%09" PRIu64 "] vm %u hotplug requested %"
-		       PRIu64 " MiB plugged %" PRIu64 " MiB\n", ts / 1000000000,
-		       ts % 1000000000, vm, req >> 20, plug >> 20);
-	fflush(stdout);
+	print_open_object(ctl, NULL);
+	print_string(ctl, "event", NULL, "hotplug");
+	print_time_ns(ctl, "timestamp_ns", "[%s]",
+		      memplugctl__u64(tb, MEMPLUG_A_TIMESTAMP_NS));
+	print_uint(ctl, "vm", " vm %u hotplug",
+		   memplugctl__u32(tb, MEMPLUG_A_VM_ID));
+	/* whole MiB in the text, as the hotplug API counts */
+	print_u64(ctl, "requested_size", NULL, req);
+	print_text(ctl, " requested %" PRIu64 " MiB", req >> 20);
+	print_u64(ctl, "plugged_size", NULL, plug);
+	print_text(ctl, " plugged %" PRIu64 " MiB\n", plug >> 20);
+	print_close_object(ctl);
 	return 0;
 }
 
-/* One multicast message; timestamps are the kernel's ktime_get_ns(). */
+/*
+ * One multicast message; timestamps are the kernel's ktime_get_ns().  The
+ * JSON has every event's fields, the text only the ones that event means.
+ */
 static int memplugctl__event(struct nlmsghdr *nlh, void *arg)
 {
 	struct genlmsghdr *gnlh = nlmsg_data(nlh);
 	struct nlattr *tb[MEMPLUG_A_MAX + 1];
 	struct memplugctl *ctl = arg;
-	uint32_t ev, reason;
-	uint64_t ts;
+	uint32_t ev, nr;
+	const char *name;
 
 	if ((gnlh->cmd != MEMPLUG_CMD_VM_EVENT &&
 	     gnlh->cmd != MEMPLUG_CMD_HOTPLUG_EVENT) ||
@@ -288,62 +230,35 @@ static int memplugctl__event(struct nlmsghdr *nlh, void *arg)
 	if (gnlh->cmd == MEMPLUG_CMD_HOTPLUG_EVENT)
 		return memplugctl__hotplug_event(ctl, tb);
 	ev = memplugctl__u32(tb, MEMPLUG_A_EVENT);
-	reason = memplugctl__u32(tb, MEMPLUG_A_DETACH_REASON);
-	ts = memplugctl__u64(tb, MEMPLUG_A_TIMESTAMP_NS);
-	if (ctl->json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "event", json_object_new_string(
-			memplugctl__name(memplugctl_events,
-					 sizeof(memplugctl_events) /
-					 sizeof(memplugctl_events[0]), ev)));
-		json_object_object_add(o, "timestamp_ns",
-				       json_object_new_uint64(ts));
-		json_object_object_add(o, "vm",
-			json_object_new_int64(memplugctl__u32(tb, MEMPLUG_A_VM_ID)));
-		json_object_object_add(o, "owner_portid",
-			json_object_new_int64(memplugctl__u32(tb,
-						MEMPLUG_A_OWNER_PORTID)));
-		json_object_object_add(o, "nr_slots",
-			json_object_new_int64(memplugctl__u32(tb,
-						MEMPLUG_A_NR_SLOTS)));
-		if (ev == MEMPLUG_EVENT_DETACHED)
-			json_object_object_add(o, "reason",
-				json_object_new_string(memplugctl__name(
-					memplugctl_reasons, 4, reason)));
-		if (ev == MEMPLUG_EVENT_SLOTS_APPLIED) {
-			json_object_object_add(o, "total_ns",
-				json_object_new_uint64(memplugctl__u64(tb,
-						MEMPLUG_A_TIME_TOTAL_NS)));
-			json_object_object_add(o, "apply_ns",
-				json_object_new_uint64(memplugctl__u64(tb,
-						MEMPLUG_A_TIME_APPLY_NS)));
-		}
-		printf("%s\n", json_object_to_json_string_ext(o,
-			ctl->pretty ? JSON_C_TO_STRING_PRETTY :
-				      JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	} else {
-		printf("[%" PRIu64 ".%09" PRIu64 "] vm %u %s", ts / 1000000000,
-		       ts % 1000000000, memplugctl__u32(tb, MEMPLUG_A_VM_ID),
-		       memplugctl__name(memplugctl_events,
-					sizeof(memplugctl_events) /
-					sizeof(memplugctl_events[0]), ev));
-		if (ev == MEMPLUG_EVENT_ATTACHED)
-			printf(" owner %u",
-			       memplugctl__u32(tb, MEMPLUG_A_OWNER_PORTID));
-		if (ev == MEMPLUG_EVENT_DETACHED)
-			printf(" reason %s slots-removed %u",
-			       memplugctl__name(memplugctl_reasons, 4, reason),
-			       memplugctl__u32(tb, MEMPLUG_A_NR_SLOTS));
-		if (ev == MEMPLUG_EVENT_SLOTS_APPLIED)
-			printf(" slots %u total %" PRIu64 " ns apply %" PRIu64
-			       " ns", memplugctl__u32(tb, MEMPLUG_A_NR_SLOTS),
-			       memplugctl__u64(tb, MEMPLUG_A_TIME_TOTAL_NS),
-			       memplugctl__u64(tb, MEMPLUG_A_TIME_APPLY_NS));
-		printf("\n");
+	nr = memplugctl__u32(tb, MEMPLUG_A_NR_SLOTS);
+	name = memplugctl__name(memplugctl_events,
+				sizeof(memplugctl_events) /
+				sizeof(memplugctl_events[0]), ev);
+	print_open_object(ctl, NULL);
+	print_string(ctl, "event", NULL, name);
+	print_time_ns(ctl, "timestamp_ns", "[%s]",
+		      memplugctl__u64(tb, MEMPLUG_A_TIMESTAMP_NS));
+	print_uint(ctl, "vm", " vm %u", memplugctl__u32(tb, MEMPLUG_A_VM_ID));
+	print_string(ctl, NULL, " %s", name);
+	print_uint(ctl, "owner_portid",
+		   ev == MEMPLUG_EVENT_ATTACHED ? " owner %u" : NULL,
+		   memplugctl__u32(tb, MEMPLUG_A_OWNER_PORTID));
+	print_uint(ctl, "nr_slots",
+		   ev == MEMPLUG_EVENT_SLOTS_APPLIED ? " slots %u" : NULL, nr);
+	if (ev == MEMPLUG_EVENT_DETACHED) {
+		print_string(ctl, "reason", " reason %s",
+			     memplugctl__name(memplugctl_reasons, 4,
+				memplugctl__u32(tb, MEMPLUG_A_DETACH_REASON)));
+		print_uint(ctl, NULL, " slots-removed %u", nr);
 	}
-	fflush(stdout);
+	if (ev == MEMPLUG_EVENT_SLOTS_APPLIED) {
+		print_u64(ctl, "total_ns", " total %" PRIu64 " ns",
+			  memplugctl__u64(tb, MEMPLUG_A_TIME_TOTAL_NS));
+		print_u64(ctl, "apply_ns", " apply %" PRIu64 " ns",
+			  memplugctl__u64(tb, MEMPLUG_A_TIME_APPLY_NS));
+	}
+	print_nl(ctl);
+	print_close_object(ctl);
 	return 0;
 }
 
@@ -412,10 +327,10 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+jps:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			ctl.json = 1;
+			ctl.print.json = 1;
 			break;
 		case 'p':
-			ctl.pretty = 1;
+			ctl.print.pretty = 1;
 			break;
 		case 's':
 			ctl.sock_path = optarg;
@@ -446,6 +361,7 @@ int main(int argc, char **argv)
 	}
 	ctl.nl_ok = !err;
 	err = memplugctl__cmd(&ctl);
+	print_discard(&ctl);
 	if (ctl.nl_ok)
 		genl_conn__close(&ctl.nl);
 	return err ? 1 : 0;

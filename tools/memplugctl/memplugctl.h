@@ -6,10 +6,9 @@
 #ifndef MEMPLUGCTL_H
 #define MEMPLUGCTL_H
 
-#include <json-c/json.h>
-
 #include "memplug/memplug_nl.h"
 #include "memplug/vmm_proto.h"
+#include "print.h"
 
 struct memplugctl {
 	struct genl_conn nl;
@@ -17,9 +16,7 @@ struct memplugctl {
 	const char *sock_path;	/* memplugd's socket, for that fallback */
 	int argc;
 	char **argv;
-	int json;
-	int pretty;
-	json_object *out;	/* JSON array being filled, when -j */
+	struct print_ctx print;	/* -j, -p and the JSON being built */
 };
 
 const char *memplugctl__arg(struct memplugctl *ctl);
