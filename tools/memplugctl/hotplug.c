@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memplugctl hotplug put|patch|get VM and vm start VM: Firecracker's
- * /hotplug/memory requests, relayed by memplug.ko to the daemon that owns
- * the VM, or sent to memplugd's socket when the module is not loaded.
+ * memplugctl hotplug put|patch|get VM: Firecracker's /hotplug/memory
+ * requests, relayed by memplug.ko to the daemon that owns the VM, or sent
+ * to memplugd's socket when the module is not loaded (memplugctl__request,
+ * which vm start and local vm show use too).
  *
  *   memplugctl hotplug put 1 total 4096 [block 2] [slot 128]
  *   memplugctl hotplug put 1 '{"total_size_mib":4096}'
@@ -82,8 +83,8 @@ out:
 }
 
 /* One request by whichever path there is; prints "Error: ..." itself. */
-static int hotplug__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
-			    const char *body, char *out, size_t outlen)
+int memplugctl__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
+			const char *body, char *out, size_t outlen)
 {
 	char err[256] = "";
 	int ret;
@@ -207,8 +208,8 @@ static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 
 	deadline = t0 + (uint64_t)timeout_s * 1000000000ULL;
 	for (;;) {
-		if (hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm, NULL, body,
-				     sizeof(body)))
+		if (memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm, NULL,
+					body, sizeof(body)))
 			return -EIO;
 		if (!json_u64(body, "plugged_size_mib", &plugged) &&
 		    !json_u64(body, "requested_size_mib", &requested) &&
@@ -241,8 +242,8 @@ static int hotplug__put(struct memplugctl *ctl, uint32_t vm)
 	int err = hotplug__body(ctl, words, keys, 3, body, sizeof(body));
 
 	if (!err)
-		err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_PUT, vm, body,
-				       out, sizeof(out));
+		err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_PUT, vm,
+					  body, out, sizeof(out));
 	if (!err)
 		err = hotplug__print(ctl, vm, out);
 	return err;
@@ -276,8 +277,8 @@ static int hotplug__patch(struct memplugctl *ctl, uint32_t vm)
 		return -EINVAL;
 	}
 	t0 = now_ns();
-	err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_PATCH, vm, body, out,
-			       sizeof(out));
+	err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_PATCH, vm, body,
+				  out, sizeof(out));
 	if (err)
 		return err;
 	if (wait < 0)
@@ -305,43 +306,12 @@ int memplugctl__hotplug(struct memplugctl *ctl)
 	if (!strcmp(verb, "patch"))
 		return hotplug__patch(ctl, vm);
 	if (!strcmp(verb, "get")) {
-		err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm, NULL,
-				       out, sizeof(out));
+		err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm,
+					  NULL, out, sizeof(out));
 		if (!err)
 			err = hotplug__print(ctl, vm, out);
 		return err;
 	}
 	fprintf(stderr, "Command \"%s\" not found\n", verb);
 	return -ENOENT;
-}
-
-int memplugctl__vm_start(struct memplugctl *ctl)
-{
-	char out[MEMPLUG_HOTPLUG_BODY_MAX];
-	uint32_t vm;
-	int err = memplugctl__vm_id(ctl, &vm);
-
-	if (!err)
-		err = hotplug__request(ctl, MEMPLUG_CMD_VM_START, vm, NULL, out,
-				       sizeof(out));
-	if (!err)
-		print_uint(ctl, NULL, "vm %u: started\n", vm);
-	return err;
-}
-
-/* vm show without the module: memplugd's own list of VMs. */
-int memplugctl__hotplug_vm_show(struct memplugctl *ctl)
-{
-	char out[MEMPLUG_HOTPLUG_BODY_MAX];
-	uint32_t vm = 0;
-	int err;
-
-	memplugctl__match(ctl, "show");
-	if (memplugctl__arg(ctl) && memplugctl__vm_id(ctl, &vm))
-		return -EINVAL;
-	err = hotplug__request(ctl, MEMPLUG_CMD_VM_GET, vm, NULL, out,
-			       sizeof(out));
-	if (!err)
-		printf("%s\n", out);
-	return err;
 }
