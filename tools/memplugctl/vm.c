@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memplugctl vm show [VM] and vm start VM: the VMs memplug.ko has attached
- * (VM_GET and SLOT_GET), or without the module the ones memplugd knows.
+ * (VM_GET and SLOT_GET), or without the module the ones memplugd knows,
+ * printed the same way.
  *
  *   memplugctl -j vm show 1
  *   memplugctl vm start 1
@@ -32,13 +33,22 @@ static void vm__slot_print(struct memplugctl *ctl, const struct memplug_slot *s,
 	print_close_object(ctl);
 }
 
+/* What memplugd's list has that the module's has not. */
+struct vm_local {
+	const char *name;
+	const char *mode;
+};
+
 /*
- * Where the text and the JSON order differ (the last slot id, the slot
- * count), a value is printed twice: text only, then JSON only.
+ * One VM, from the module or (@local) from memplugd, with the same keys
+ * where both know the value.  memplugd has no attach time, keep_slots or
+ * slot list; nr_slots is the slots it holds attached.  Where the text and
+ * the JSON order differ (the last slot id, the slot count), a value is
+ * printed twice: text only, then JSON only.
  */
-static int vm__print(struct memplug_vm_info *vi, void *arg)
+static void vm__print(struct memplugctl *ctl, const struct memplug_vm_info *vi,
+		      const struct vm_local *local)
 {
-	struct memplugctl *ctl = arg;
 	const struct memplug_range *r = &vi->range;
 	/* VM_GET gives an HVA range to CAP_NET_ADMIN only. */
 	int admin = r->hva_size != 0;
@@ -49,6 +59,10 @@ static int vm__print(struct memplug_vm_info *vi, void *arg)
 	/* Owner and HVAs: the module tells only CAP_NET_ADMIN. */
 	if (admin)
 		print_uint(ctl, "owner_portid", " owner %u", vi->owner_portid);
+	if (local && local->name[0])
+		print_string(ctl, "name", " name %s", local->name);
+	if (local)
+		print_string(ctl, "mode", " mode %s", local->mode);
 	print_uint(ctl, "slot_base", " slots %u", r->slot_base);
 	print_uint(ctl, "slot_count", NULL, r->slot_count);
 	print_text(ctl, "-%u%s\n", r->slot_base + r->slot_count - 1,
@@ -62,20 +76,30 @@ static int vm__print(struct memplug_vm_info *vi, void *arg)
 	print_nl(ctl);
 	if (vi->inconsistent)
 		print_bool(ctl, "inconsistent", NULL, true);
-	print_time_ns(ctl, "attached_ns", "  attached at %s s, ",
-		      vi->attached_ns);
+	print_text(ctl, "  ");
+	if (!local)
+		print_time_ns(ctl, "attached_ns", "attached at %s s, ",
+			      vi->attached_ns);
 	print_text(ctl, "%u slots\n", vi->nr_slots);
-	print_bool(ctl, "keep_slots", NULL,
-		   r->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS);
+	if (!local)
+		print_bool(ctl, "keep_slots", NULL,
+			   r->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS);
 	print_size(ctl, "requested_size", "  hotplug requested %s",
 		   vi->requested_size);
 	print_size(ctl, "plugged_size", " plugged %s\n", vi->plugged_size);
 	print_uint(ctl, "nr_slots", NULL, vi->nr_slots);
-	print_open_array(ctl, "slots");
-	for (i = 0; i < vi->nr_slots; i++)
-		vm__slot_print(ctl, &vi->slots[i], admin);
-	print_close_array(ctl);
+	if (!local) {
+		print_open_array(ctl, "slots");
+		for (i = 0; i < vi->nr_slots; i++)
+			vm__slot_print(ctl, &vi->slots[i], admin);
+		print_close_array(ctl);
+	}
 	print_close_object(ctl);
+}
+
+static int vm__print_nl(struct memplug_vm_info *vi, void *arg)
+{
+	vm__print(arg, vi, NULL);
 	return 0;
 }
 
@@ -87,7 +111,7 @@ static int vm__show(struct memplugctl *ctl)
 
 	print_open_array(ctl, NULL);
 	if (!arg) {
-		err = memplug_nl__vm_dump(&ctl->nl, vm__print, ctl);
+		err = memplug_nl__vm_dump(&ctl->nl, vm__print_nl, ctl);
 	} else {
 		char *end;
 		unsigned long id = strtoul(arg, &end, 0);
@@ -98,7 +122,7 @@ static int vm__show(struct memplugctl *ctl)
 		}
 		err = memplug_nl__vm_get(&ctl->nl, id, &vi);
 		if (!err)
-			err = vm__print(&vi, ctl);
+			vm__print(ctl, &vi, NULL);
 		memplug_nl__vm_info_free(&vi);
 	}
 	if (err) {
@@ -123,11 +147,55 @@ static int vm__start(struct memplugctl *ctl)
 	return err;
 }
 
-/* vm show without the module: memplugd's own list of VMs. */
+static uint64_t vm__json_u64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	       json_object_get_uint64(v) : 0;
+}
+
+static const char *vm__json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	       json_object_get_string(v) : "";
+}
+
+/* memplugd's VM object (daemon/hotplug.c vm_get) as the module's. */
+static void vm__print_local(struct memplugctl *ctl, json_object *o)
+{
+	struct memplug_vm_info vi = {
+		.id = vm__json_u64(o, "id"),
+		.range = {
+			.slot_base = vm__json_u64(o, "slot_base"),
+			.slot_count = vm__json_u64(o, "slot_count"),
+			.gpa_base = vm__json_u64(o, "gpa_base"),
+			.gpa_size = vm__json_u64(o, "gpa_size"),
+		},
+		.requested_size = vm__json_u64(o, "requested_size_mib") << 20,
+		.plugged_size = vm__json_u64(o, "plugged_size_mib") << 20,
+		.nr_slots = vm__json_u64(o, "slots_attached"),
+	};
+	struct vm_local local = {
+		.name = vm__json_str(o, "name"),
+		.mode = vm__json_str(o, "mode"),
+	};
+
+	vm__print(ctl, &vi, &local);
+}
+
+/*
+ * vm show without the module: memplugd's own list of VMs, printed with
+ * the keys netlink mode has.  Root and the memplug group may read it.
+ */
 static int vm__show_local(struct memplugctl *ctl)
 {
 	char out[MEMPLUG_HOTPLUG_BODY_MAX];
+	json_object *vms;
 	uint32_t vm = 0;
+	size_t i;
 	int err;
 
 	memplugctl__match(ctl, "show");
@@ -135,9 +203,21 @@ static int vm__show_local(struct memplugctl *ctl)
 		return -EINVAL;
 	err = memplugctl__request(ctl, MEMPLUG_CMD_VM_GET, vm, NULL, out,
 				  sizeof(out));
-	if (!err)
-		printf("%s\n", out);
-	return err;
+	if (err)
+		return err;
+	vms = json_tokener_parse(out);
+	if (!vms || !json_object_is_type(vms, json_type_array)) {
+		fprintf(stderr, "Error: memplugd's VM list is not a JSON array: %s.\n",
+			out);
+		json_object_put(vms);
+		return -EIO;
+	}
+	print_open_array(ctl, NULL);
+	for (i = 0; i < json_object_array_length(vms); i++)
+		vm__print_local(ctl, json_object_array_get_idx(vms, i));
+	print_close_array(ctl);
+	json_object_put(vms);
+	return 0;
 }
 
 int memplugctl__vm(struct memplugctl *ctl)
