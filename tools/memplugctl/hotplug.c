@@ -101,6 +101,19 @@ int memplugctl__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
 	return ret;
 }
 
+/* An answer's JSON, if it is of @type; else prints "Error: ...". */
+json_object *memplugctl__parse(const char *answer, json_type type)
+{
+	json_object *o = json_tokener_parse(answer);
+
+	if (o && json_object_is_type(o, type))
+		return o;
+	fprintf(stderr, "Error: the answer is not a JSON %s: %s.\n",
+		json_type_to_name(type), answer);
+	json_object_put(o);
+	return NULL;
+}
+
 static int json_u64(const char *json, const char *key, uint64_t *v)
 {
 	json_object *o = json_tokener_parse(json), *f;
@@ -136,13 +149,9 @@ static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
 
 	if (!body[0])
 		return 0;
-	o = json_tokener_parse(body);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		fprintf(stderr, "Error: the answer is not a JSON object: %s.\n",
-			body);
-		json_object_put(o);
+	o = memplugctl__parse(body, json_type_object);
+	if (!o)
 		return -EIO;
-	}
 	print_open_object(ctl, NULL);
 	print_uint(ctl, NULL, "vm %u:", vm);
 	json_object_object_foreach(o, key, val) {

@@ -29,6 +29,7 @@ int memplugctl__vm(struct memplugctl *ctl);
 /* hotplug.c */
 int memplugctl__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
 			const char *body, char *out, size_t outlen);
+json_object *memplugctl__parse(const char *answer, json_type type);
 int memplugctl__hotplug(struct memplugctl *ctl);
 
 /* monitor.c */

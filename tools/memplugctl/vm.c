@@ -205,13 +205,9 @@ static int vm__show_local(struct memplugctl *ctl)
 				  sizeof(out));
 	if (err)
 		return err;
-	vms = json_tokener_parse(out);
-	if (!vms || !json_object_is_type(vms, json_type_array)) {
-		fprintf(stderr, "Error: memplugd's VM list is not a JSON array: %s.\n",
-			out);
-		json_object_put(vms);
+	vms = memplugctl__parse(out, json_type_array);
+	if (!vms)
 		return -EIO;
-	}
 	print_open_array(ctl, NULL);
 	for (i = 0; i < json_object_array_length(vms); i++)
 		vm__print_local(ctl, json_object_array_get_idx(vms, i));
