@@ -138,6 +138,16 @@ static const struct {
 	{ "requested_size_mib", " requested %" PRIu64 " MiB" },
 };
 
+static const char *hotplug__fmt(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hotplug_fields) / sizeof(hotplug_fields[0]); i++)
+		if (!strcmp(key, hotplug_fields[i].key))
+			return hotplug_fields[i].fmt;
+	return NULL;
+}
+
 /*
  * The GET object as the owner sent it, member by member (a member the
  * text has no word for is JSON only).
@@ -145,7 +155,6 @@ static const struct {
 static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
 {
 	json_object *o;
-	size_t i;
 
 	if (!body[0])
 		return 0;
@@ -155,12 +164,8 @@ static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
 	print_open_object(ctl, NULL);
 	print_uint(ctl, NULL, "vm %u:", vm);
 	json_object_object_foreach(o, key, val) {
-		const char *fmt = NULL;
-
-		for (i = 0; i < sizeof(hotplug_fields) / sizeof(hotplug_fields[0]); i++)
-			if (!strcmp(key, hotplug_fields[i].key))
-				fmt = hotplug_fields[i].fmt;
-		print_u64(ctl, key, fmt, json_object_get_uint64(val));
+		print_u64(ctl, key, hotplug__fmt(key),
+			  json_object_get_uint64(val));
 	}
 	print_nl(ctl);
 	print_close_object(ctl);

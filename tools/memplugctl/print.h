@@ -20,12 +20,12 @@ struct print_ctx {
 	int json;
 	int pretty;
 	int depth;
-	json_object *stack[PRINT_MAX_DEPTH];	/* open containers, when -j */
+	struct json_object *stack[PRINT_MAX_DEPTH];	/* open containers, when -j */
 };
 
 struct memplugctl;
 
-/* @key: the member's name inside an object, NULL inside an array or at the top. */
+/* @key: the member's name in an object; NULL in an array or at the top. */
 void print_open_object(struct memplugctl *ctl, const char *key);
 void print_close_object(struct memplugctl *ctl);
 void print_open_array(struct memplugctl *ctl, const char *key);
