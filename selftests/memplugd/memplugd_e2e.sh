@@ -262,7 +262,7 @@ if rmmod memplug; then
 	# the module's keys where memplugd has the value, text and JSON
 	check "fallback: vm show says local mode" \
 		sh -c "$CTL -s $SOCK vm show $VM | grep -q '^vm $VM: .*mode local slots ' &&
-		       $CTL -s $SOCK -j vm show | grep -q '\"mode\":\"local\",.*\"nr_slots\":'"
+		       $CTL -s $SOCK -j vm show | grep -q '\"mode\":\"local\",.*\"plugged_size\":1073741824}'"
 	guest b poweroff poweroff 5 > /dev/null
 	vmm_wait "$B_PID" 30
 	kill "$DAEMON_PID"

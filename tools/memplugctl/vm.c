@@ -37,12 +37,17 @@ static void vm__slot_print(struct memplugctl *ctl, const struct memplug_slot *s,
 struct vm_local {
 	const char *name;
 	const char *mode;
+	/*
+	 * memplugd counts only the slots it attached through memplug.ko; a
+	 * VMM in local mode holds its own, which memplugd does not count.
+	 */
+	bool nr_slots;
 };
 
 /*
  * One VM, from the module or (@local) from memplugd, with the same keys
  * where both know the value.  memplugd has no attach time, keep_slots or
- * slot list; nr_slots is the slots it holds attached.  Where the text and
+ * slot list, and a slot count only in module mode.  Where the text and
  * the JSON order differ (the last slot id, the slot count), a value is
  * printed twice: text only, then JSON only.
  */
@@ -76,18 +81,20 @@ static void vm__print(struct memplugctl *ctl, const struct memplug_vm_info *vi,
 	print_nl(ctl);
 	if (vi->inconsistent)
 		print_bool(ctl, "inconsistent", NULL, true);
-	print_text(ctl, "  ");
-	if (!local)
-		print_time_ns(ctl, "attached_ns", "attached at %s s, ",
+	if (!local) {
+		print_time_ns(ctl, "attached_ns", "  attached at %s s, ",
 			      vi->attached_ns);
-	print_text(ctl, "%u slots\n", vi->nr_slots);
-	if (!local)
+		print_text(ctl, "%u slots\n", vi->nr_slots);
 		print_bool(ctl, "keep_slots", NULL,
 			   r->flags & MEMPLUG_ATTACH_F_KEEP_SLOTS);
+	} else if (local->nr_slots) {
+		print_text(ctl, "  %u slots\n", vi->nr_slots);
+	}
 	print_size(ctl, "requested_size", "  hotplug requested %s",
 		   vi->requested_size);
 	print_size(ctl, "plugged_size", " plugged %s\n", vi->plugged_size);
-	print_uint(ctl, "nr_slots", NULL, vi->nr_slots);
+	if (!local || local->nr_slots)
+		print_uint(ctl, "nr_slots", NULL, vi->nr_slots);
 	if (!local) {
 		print_open_array(ctl, "slots");
 		for (i = 0; i < vi->nr_slots; i++)
@@ -182,6 +189,8 @@ static void vm__print_local(struct memplugctl *ctl, json_object *o)
 		.name = vm__json_str(o, "name"),
 		.mode = vm__json_str(o, "mode"),
 	};
+
+	local.nr_slots = !strcmp(local.mode, "module");
 
 	vm__print(ctl, &vi, &local);
 }
