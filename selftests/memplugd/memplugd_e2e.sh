@@ -259,8 +259,10 @@ if rmmod memplug; then
 	check "the VMM registered in local mode" \
 		grep -q "registered with memplugd as VM $VM, local mode" "$T/b.err"
 	grow_1g b "$VM" "fallback: patch 1024 grows the guest's MemTotal by 1 GiB"
+	# the module's keys where memplugd has the value, text and JSON
 	check "fallback: vm show says local mode" \
-		sh -c "$CTL -s $SOCK vm show | grep -q '\"mode\":\"local\"'"
+		sh -c "$CTL -s $SOCK vm show $VM | grep -q '^vm $VM: .*mode local slots ' &&
+		       $CTL -s $SOCK -j vm show | grep -q '\"mode\":\"local\",.*\"plugged_size\":1073741824}'"
 	guest b poweroff poweroff 5 > /dev/null
 	vmm_wait "$B_PID" 30
 	kill "$DAEMON_PID"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memplugctl hotplug put|patch|get VM and vm start VM: Firecracker's
- * /hotplug/memory requests, relayed by memplug.ko to the daemon that owns
- * the VM, or sent to memplugd's socket when the module is not loaded.
+ * memplugctl hotplug put|patch|get VM: Firecracker's /hotplug/memory
+ * requests, relayed by memplug.ko to the daemon that owns the VM, or sent
+ * to memplugd's socket when the module is not loaded (memplugctl__request,
+ * which vm start and local vm show use too).
  *
  *   memplugctl hotplug put 1 total 4096 [block 2] [slot 128]
  *   memplugctl hotplug put 1 '{"total_size_mib":4096}'
@@ -82,8 +83,8 @@ out:
 }
 
 /* One request by whichever path there is; prints "Error: ..." itself. */
-static int hotplug__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
-			    const char *body, char *out, size_t outlen)
+int memplugctl__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
+			const char *body, char *out, size_t outlen)
 {
 	char err[256] = "";
 	int ret;
@@ -100,6 +101,19 @@ static int hotplug__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
 	return ret;
 }
 
+/* An answer's JSON, if it is of @type; else prints "Error: ...". */
+json_object *memplugctl__parse(const char *answer, json_type type)
+{
+	json_object *o = json_tokener_parse(answer);
+
+	if (o && json_object_is_type(o, type))
+		return o;
+	fprintf(stderr, "Error: the answer is not a JSON %s: %s.\n",
+		json_type_to_name(type), answer);
+	json_object_put(o);
+	return NULL;
+}
+
 static int json_u64(const char *json, const char *key, uint64_t *v)
 {
 	json_object *o = json_tokener_parse(json), *f;
@@ -113,35 +127,50 @@ static int json_u64(const char *json, const char *key, uint64_t *v)
 	return ret;
 }
 
-/* The GET object, as JSON (-j) or as one line of text. */
-static void hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
+/* The GET object's members: the text's word for each. */
+static const struct {
+	const char *key, *fmt;
+} hotplug_fields[] = {
+	{ "total_size_mib", " total %" PRIu64 " MiB" },
+	{ "block_size_mib", " block %" PRIu64 " MiB" },
+	{ "slot_size_mib", " slot %" PRIu64 " MiB" },
+	{ "plugged_size_mib", " plugged %" PRIu64 " MiB" },
+	{ "requested_size_mib", " requested %" PRIu64 " MiB" },
+};
+
+static const char *hotplug__fmt(const char *key)
 {
-	static const char *const keys[] = {
-		"total_size_mib", "block_size_mib", "slot_size_mib",
-		"plugged_size_mib", "requested_size_mib",
-	};
-	static const char *const words[] = {
-		"total", "block", "slot", "plugged", "requested",
-	};
-	uint64_t v;
 	size_t i;
 
-	if (!body[0])
-		return;
-	if (ctl->json) {
-		json_object *o = json_tokener_parse(body);
+	for (i = 0; i < sizeof(hotplug_fields) / sizeof(hotplug_fields[0]); i++)
+		if (!strcmp(key, hotplug_fields[i].key))
+			return hotplug_fields[i].fmt;
+	return NULL;
+}
 
-		printf("%s\n", o ? json_object_to_json_string_ext(o,
-			ctl->pretty ? JSON_C_TO_STRING_PRETTY :
-				      JSON_C_TO_STRING_PLAIN) : body);
-		json_object_put(o);
-		return;
+/*
+ * The GET object as the owner sent it, member by member (a member the
+ * text has no word for is JSON only).
+ */
+static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
+{
+	json_object *o;
+
+	if (!body[0])
+		return 0;
+	o = memplugctl__parse(body, json_type_object);
+	if (!o)
+		return -EIO;
+	print_open_object(ctl, NULL);
+	print_uint(ctl, NULL, "vm %u:", vm);
+	json_object_object_foreach(o, key, val) {
+		print_u64(ctl, key, hotplug__fmt(key),
+			  json_object_get_uint64(val));
 	}
-	printf("vm %u:", vm);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!json_u64(body, keys[i], &v))
-			printf(" %s %" PRIu64 " MiB", words[i], v);
-	printf("\n");
+	print_nl(ctl);
+	print_close_object(ctl);
+	json_object_put(o);
+	return 0;
 }
 
 /*
@@ -193,8 +222,8 @@ static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 
 	deadline = t0 + (uint64_t)timeout_s * 1000000000ULL;
 	for (;;) {
-		if (hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm, NULL, body,
-				     sizeof(body)))
+		if (memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm, NULL,
+					body, sizeof(body)))
 			return -EIO;
 		if (!json_u64(body, "plugged_size_mib", &plugged) &&
 		    !json_u64(body, "requested_size_mib", &requested) &&
@@ -208,12 +237,12 @@ static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 		}
 		usleep(2000);
 	}
-	if (ctl->json)
-		printf("{\"vm\":%u,\"plugged_size_mib\":%" PRIu64 ",\"wait_ms\":%.1f}\n",
-		       vm, plugged, (now_ns() - t0) / 1e6);
-	else
-		printf("vm %u: plugged %" PRIu64 " MiB after %.1f ms\n", vm,
-		       plugged, (now_ns() - t0) / 1e6);
+	print_open_object(ctl, NULL);
+	print_uint(ctl, "vm", "vm %u:", vm);
+	print_u64(ctl, "plugged_size_mib", " plugged %" PRIu64 " MiB", plugged);
+	print_double(ctl, "wait_ms", " after %.1f ms", 1, (now_ns() - t0) / 1e6);
+	print_nl(ctl);
+	print_close_object(ctl);
 	return 0;
 }
 
@@ -227,10 +256,10 @@ static int hotplug__put(struct memplugctl *ctl, uint32_t vm)
 	int err = hotplug__body(ctl, words, keys, 3, body, sizeof(body));
 
 	if (!err)
-		err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_PUT, vm, body,
-				       out, sizeof(out));
+		err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_PUT, vm,
+					  body, out, sizeof(out));
 	if (!err)
-		hotplug__print(ctl, vm, out);
+		err = hotplug__print(ctl, vm, out);
 	return err;
 }
 
@@ -262,14 +291,12 @@ static int hotplug__patch(struct memplugctl *ctl, uint32_t vm)
 		return -EINVAL;
 	}
 	t0 = now_ns();
-	err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_PATCH, vm, body, out,
-			       sizeof(out));
+	err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_PATCH, vm, body,
+				  out, sizeof(out));
 	if (err)
 		return err;
-	if (wait < 0) {
-		hotplug__print(ctl, vm, out);
-		return 0;
-	}
+	if (wait < 0)
+		return hotplug__print(ctl, vm, out);
 	return hotplug__wait(ctl, vm, wait, t0);
 }
 
@@ -293,43 +320,12 @@ int memplugctl__hotplug(struct memplugctl *ctl)
 	if (!strcmp(verb, "patch"))
 		return hotplug__patch(ctl, vm);
 	if (!strcmp(verb, "get")) {
-		err = hotplug__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm, NULL,
-				       out, sizeof(out));
+		err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm,
+					  NULL, out, sizeof(out));
 		if (!err)
-			hotplug__print(ctl, vm, out);
+			err = hotplug__print(ctl, vm, out);
 		return err;
 	}
 	fprintf(stderr, "Command \"%s\" not found\n", verb);
 	return -ENOENT;
-}
-
-int memplugctl__vm_start(struct memplugctl *ctl)
-{
-	char out[MEMPLUG_HOTPLUG_BODY_MAX];
-	uint32_t vm;
-	int err = memplugctl__vm_id(ctl, &vm);
-
-	if (!err)
-		err = hotplug__request(ctl, MEMPLUG_CMD_VM_START, vm, NULL, out,
-				       sizeof(out));
-	if (!err && !ctl->json)
-		printf("vm %u: started\n", vm);
-	return err;
-}
-
-/* vm show without the module: memplugd's own list of VMs. */
-int memplugctl__hotplug_vm_show(struct memplugctl *ctl)
-{
-	char out[MEMPLUG_HOTPLUG_BODY_MAX];
-	uint32_t vm = 0;
-	int err;
-
-	memplugctl__match(ctl, "show");
-	if (memplugctl__arg(ctl) && memplugctl__vm_id(ctl, &vm))
-		return -EINVAL;
-	err = hotplug__request(ctl, MEMPLUG_CMD_VM_GET, vm, NULL, out,
-			       sizeof(out));
-	if (!err)
-		printf("%s\n", out);
-	return err;
 }

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * memplugctl: the context every object's commands share (memplugctl.c has
- * vm and monitor, hotplug.c the hotplug requests).
+ * memplugctl: the context every object's commands share.  memplugctl.c
+ * has main and the dispatch, vm.c, hotplug.c and monitor.c the objects.
  */
 #ifndef MEMPLUGCTL_H
 #define MEMPLUGCTL_H
 
-#include <json-c/json.h>
-
 #include "memplug/memplug_nl.h"
 #include "memplug/vmm_proto.h"
+#include "print.h"
 
 struct memplugctl {
 	struct genl_conn nl;
@@ -17,18 +16,23 @@ struct memplugctl {
 	const char *sock_path;	/* memplugd's socket, for that fallback */
 	int argc;
 	char **argv;
-	int json;
-	int pretty;
-	json_object *out;	/* JSON array being filled, when -j */
+	struct print_ctx print;	/* -j, -p and the JSON being built */
 };
 
 const char *memplugctl__arg(struct memplugctl *ctl);
 int memplugctl__match(struct memplugctl *ctl, const char *word);
 int memplugctl__vm_id(struct memplugctl *ctl, uint32_t *id);
 
+/* vm.c */
+int memplugctl__vm(struct memplugctl *ctl);
+
 /* hotplug.c */
+int memplugctl__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
+			const char *body, char *out, size_t outlen);
+json_object *memplugctl__parse(const char *answer, json_type type);
 int memplugctl__hotplug(struct memplugctl *ctl);
-int memplugctl__vm_start(struct memplugctl *ctl);
-int memplugctl__hotplug_vm_show(struct memplugctl *ctl);
+
+/* monitor.c */
+int memplugctl__monitor(struct memplugctl *ctl);
 
 #endif
