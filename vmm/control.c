@@ -86,13 +86,14 @@ static int reply_stats(struct vmm *vmm, char *out, size_t len)
 
 	virtio_mem__stats(vmm->vmem, &s, &t);
 	return snprintf(out, len,
-		"{\"plug\":%" PRIu64 ",\"plug_nack\":%" PRIu64 ",\"plug_error\":%" PRIu64
+		"{\"plug\":%" PRIu64 ",\"plug_nack\":%" PRIu64 ",\"plug_busy\":%" PRIu64
+		",\"plug_error\":%" PRIu64
 		",\"unplug\":%" PRIu64 ",\"unplug_error\":%" PRIu64 ",\"unplug_all\":%" PRIu64
 		",\"state\":%" PRIu64 ",\"state_error\":%" PRIu64 ",\"bad_type\":%" PRIu64
 		",\"bad_chain\":%" PRIu64 ",\"slot_attach\":%" PRIu64 ",\"slot_detach\":%" PRIu64
 		",\"slot_ioctl_ms\":%.3f,\"attach_ahead_ms\":%.3f,\"first_request_ms\":%.3f"
 		",\"settled_ms\":%.3f,\"boot_ms\":%.1f,\"discarded_mib\":%" PRIu64 ",\"slots\":\"%s\"}",
-		s.plug, s.plug_nack, s.plug_err, s.unplug, s.unplug_err, s.unplug_all,
+		s.plug, s.plug_nack, s.plug_busy, s.plug_err, s.unplug, s.unplug_err, s.unplug_all,
 		s.state, s.state_err, s.bad_type, s.bad_chain, t.nr_attach, t.nr_detach,
 		t.attach_ns_total / 1e6, ms(t.patch_ns, t.attached_ns),
 		ms(t.patch_ns, t.first_req_ns), ms(t.patch_ns, t.settled_ns),

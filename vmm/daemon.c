@@ -87,7 +87,7 @@ static const struct hotplug_slots_ops hotplug_daemon_ops = {
 /*
  * memplugd came back without memplug.ko while we run under the seccomp
  * filter: nobody can create memslots for us any more, so no slot is
- * attached again and a PLUG that needs one gets NACK rather than an ACK
+ * attached again and a PLUG that needs one gets BUSY rather than an ACK
  * for memory the guest could not keep.
  */
 static int refuse__attach(void *ctx, const struct hotplug_slot *s)
@@ -316,7 +316,7 @@ static void daemon__mode_changed(struct vmm_daemon *d)
 		return;
 	if (ops == &hotplug_refuse_ops)
 		pr_err("memplugd is back without memplug.ko, but memslot ioctls are denied to this process: "
-		       "no more slots are attached, plugs beyond them get NACK");
+		       "no more slots are attached, plugs beyond them get BUSY");
 	else
 		pr_info("memplugd is back in %s mode: slots are now attached by %s",
 			d->mode == MEMPLUG_MODE_MODULE ? "module" : "local",
@@ -335,7 +335,7 @@ static void daemon__mode_changed(struct vmm_daemon *d)
  * not detach: tell it which of them past the request's slots we do not
  * have, so that those outside the request and its spare go.  The guest
  * cannot plug into them meanwhile: in module mode a plug into a slot we
- * do not hold past the request's gets NACK (process_plug()).
+ * do not hold past the request's gets BUSY (process_plug()).
  */
 static void daemon__report_unattached(struct vmm_daemon *d)
 {

@@ -7,7 +7,8 @@
  * Request handling is decode -> process_* (validate, mutate, return the
  * response type) -> respond, with a counter for every outcome.  ERROR
  * only answers malformed requests, since Linux marks the device broken on
- * it; a plug beyond the requested size gets NACK.
+ * it; a plug beyond the requested size gets NACK, one the host cannot
+ * back now (no slot to be had) BUSY.
  *
  * Slots: with attach-ahead (the default) a PATCH attaches every slot the
  * new requested size needs before the guest hears of it, so PLUG finds
@@ -254,18 +255,24 @@ static uint16_t process_plug(struct virtio_mem *vm, uint64_t addr, uint16_t nb)
 		vm->stats.plug_nack++;
 		return VIRTIO_MEM_RESP_NACK;
 	}
+	/*
+	 * No memory for the plug right now is BUSY, not NACK: Linux retries
+	 * a NACKed plug at once, for as long as it lasts (thousands of exits
+	 * a second), a BUSY one on its timer or at the next config change
+	 * (virtio_mem__set_slot_ops() makes one when slots can come again).
+	 */
 	s_end = (first + nb - 1) / vm->blocks_per_slot;
 	for (s = first / vm->blocks_per_slot; s <= s_end; s++) {
 		/* past the request's slots memplugd may have detached it */
 		if (vm->hp->ops->remote && !vm->hp->attached[s] &&
 		    s >= round_up(vm->requested_size, vm->slot_size) / vm->slot_size) {
-			vm->stats.plug_nack++;
-			return VIRTIO_MEM_RESP_NACK;
+			vm->stats.plug_busy++;
+			return VIRTIO_MEM_RESP_BUSY;
 		}
 		if (attach_slot(vm, s)) {
-			/* a host failure: the guest may retry, the device stays usable */
-			vm->stats.plug_nack++;
-			return VIRTIO_MEM_RESP_NACK;
+			/* a host failure: the device stays usable */
+			vm->stats.plug_busy++;
+			return VIRTIO_MEM_RESP_BUSY;
 		}
 	}
 	/* a re-plugged block must not be punched after the guest wrote it */
@@ -643,13 +650,24 @@ uint64_t virtio_mem__usable_mib(struct virtio_mem *vm)
 	return v;
 }
 
+/*
+ * New slot operations (memplugd came back, perhaps in the other mode): a
+ * driver told BUSY waits for its timer (50 s and more in Linux) unless
+ * the config interrupt says to try again now.
+ */
 void virtio_mem__set_slot_ops(struct virtio_mem *vm,
 			      const struct hotplug_slots_ops *ops, void *ctx)
 {
+	if (vm->vdev.transport_lock)
+		pthread_mutex_lock(vm->vdev.transport_lock);
 	pthread_mutex_lock(&vm->lock);
 	vm->hp->ops = ops;
 	vm->hp->ops_ctx = ctx;
+	if (driver_active(vm) && vm->vdev.signal_config)
+		vm->vdev.signal_config(&vm->vdev);
 	pthread_mutex_unlock(&vm->lock);
+	if (vm->vdev.transport_lock)
+		pthread_mutex_unlock(vm->vdev.transport_lock);
 }
 
 struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm)

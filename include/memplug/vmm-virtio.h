@@ -110,7 +110,7 @@ int virtio_pci__init(struct vmm *vmm, struct virtio_device *vdev, int slot);
 
 /* virtio-mem.c */
 struct virtio_mem_stats {
-	uint64_t plug, plug_nack, plug_err;
+	uint64_t plug, plug_nack, plug_busy, plug_err;
 	uint64_t unplug, unplug_err, unplug_all, state, state_err, bad_type;
 	uint64_t bad_chain;
 };

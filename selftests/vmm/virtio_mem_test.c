@@ -4,7 +4,8 @@
  * code of memplug-vmm (vmm/virtio-mem.c, virtqueue.c, memory.c) on a real
  * KVM VM with real memslots (local mode), fed requests the way a driver
  * would put them in guest RAM.  Malformed requests must get ERROR, plugs
- * beyond the request NACK, and the device must keep working after them.
+ * beyond the request NACK, plugs the host cannot back BUSY, and the
+ * device must keep working after them.
  * Needs /dev/kvm: runs in the test VM.
  */
 #include <errno.h>
@@ -588,6 +589,53 @@ TEST_F(vmem, patch_attaching_slots_does_not_hold_up_requests)
 	ASSERT_EQ(0, a.ret);
 	ASSERT_TRUE(self->vmm.hp->attached[3]);
 	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 256));
+}
+
+static int refused_attach(void *ctx, const struct hotplug_slot *s)
+{
+	return -EPERM;
+}
+
+static const struct hotplug_slots_ops refused_ops = {
+	.name = "refused", .attach = refused_attach, .detach = NULL,
+};
+
+static int config_signals;
+
+static void count_config(struct virtio_device *vdev)
+{
+	config_signals++;
+}
+
+/*
+ * A plug the host cannot back now (no slot to be had: memplugd without
+ * memplug.ko under a VMM in module mode) gets BUSY, which Linux retries
+ * on a timer; a NACK it retries at once, for as long as it lasts (stress
+ * seed 2980: 113,000 in a minute).  Slot operations that work again come
+ * with a config interrupt, so that the driver retries then.
+ */
+TEST_F(vmem, plug_without_a_slot_gets_busy_and_new_ops_a_retry)
+{
+	struct virtio_mem_stats st;
+	struct virtio_mem_times t;
+
+	self->vmm.hp->ops = &refused_ops;
+	ASSERT_EQ(0, patch(self, 300));		/* usable: 384 MiB */
+	ASSERT_EQ(VIRTIO_MEM_RESP_BUSY, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 64));
+	ASSERT_EQ(VIRTIO_MEM_RESP_BUSY, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 128 * MIB, 1));
+	virtio_mem__stats(self->vm, &st, &t);
+	ASSERT_EQ(2, st.plug_busy);
+	ASSERT_EQ(0, st.plug_nack);
+	ASSERT_EQ(0, plugged_mib(self));
+
+	config_signals = 0;
+	self->vdev->signal_config = count_config;
+	virtio_mem__set_slot_ops(self->vm, &hotplug_local_ops, &self->vmm);
+	ASSERT_EQ(1, config_signals) TH_LOG("no config interrupt: the driver waits for its timer");
+	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 64));
+	/* beyond the request it is still NACK */
+	ASSERT_EQ(VIRTIO_MEM_RESP_NACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE + 128 * MIB, 128));
+	ASSERT_EQ(128, plugged_mib(self));
 }
 
 TEST_F(vmem, replug_after_unplug_all_keeps_what_the_guest_writes)
