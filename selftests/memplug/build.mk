@@ -18,10 +18,11 @@ $(B)/selftests/memplug/memplug_trace_test \
 $(B)/selftests/memplug/memplug_fuzz: \
 		$(B)/selftests/memplug/%: selftests/memplug/%.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
+		selftests/lib/caps.c selftests/lib/caps.h \
 		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
-		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) -lpthread
+		selftests/lib/caps.c $(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) -lpthread
 
 $(B)/selftests/memplug/memplug_batch_test: selftests/memplug/memplug_batch_test.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h lib/scm.c \

@@ -17,13 +17,12 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <linux/sock_diag.h>
 
 #include "kselftest_harness.h"
+#include "../lib/caps.h"
 #include "../lib/kvm_guest.h"
 #include "memplug/memplug_nl.h"
 
@@ -435,21 +434,6 @@ TEST_F(vm, bad_attach_rejected)
 	EXPECT_EQ(0, memplug_nl__detach(&self->nl, id));
 	EXPECT_EQ(-ENOENT, nr_slots(&self->nl, id));
 	kvm_guest__destroy(&g2);
-}
-
-static int drop_net_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[CAP_NET_ADMIN / 32].effective &= ~(1U << (CAP_NET_ADMIN % 32));
-	d[CAP_NET_ADMIN / 32].permitted &= ~(1U << (CAP_NET_ADMIN % 32));
-	d[CAP_NET_ADMIN / 32].inheritable &= ~(1U << (CAP_NET_ADMIN % 32));
-	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 
 /* Without CAP_NET_ADMIN: every modifying command is EPERM, reads work. */
