@@ -4,16 +4,10 @@
 # driven by memplugctl.  Then the same without the module (fallback).
 # TAP on stdout.
 cd "$(dirname "$0")/../.." || exit 1
-. selftests/vmm/lib.sh
-
 . selftests/memplugd/lib.sh
 
 # ---- module mode -----------------------------------------------------
-if ! grep -q '^memplug ' /proc/modules; then
-	ok "# SKIP memplug.ko is not loaded"
-	tap_end
-	exit
-fi
+need_module
 daemon_start
 check "memplugd starts and says it uses memplug.ko" \
 	grep -q 'listening on .* (module mode)' "$T/memplugd.log"

@@ -5,14 +5,9 @@
 # changes no memslot.  (The default, doubling steps, is in
 # memplugd_e2e.sh.)  TAP on stdout.
 cd "$(dirname "$0")/../.." || exit 1
-. selftests/vmm/lib.sh
 . selftests/memplugd/lib.sh
 
-if ! grep -q '^memplug ' /proc/modules; then
-	ok "# SKIP memplug.ko is not loaded"
-	tap_end
-	exit
-fi
+need_module
 
 # grown NAME MEMPLUGD-ARGS: memplugd with ARGS, a guest NAME booted under
 # it, and its first growth to 1 GiB watched by "memplugctl monitor" in

@@ -37,18 +37,4 @@ version() {
 	fi
 }
 
-n=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-}
-# check DESCRIPTION COMMAND...: ok if COMMAND succeeds
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+. selftests/lib/tap.sh

@@ -36,7 +36,7 @@ verify() {
 if ! command -v systemd-analyze > /dev/null; then
 	echo "ok 2 # SKIP systemd-analyze is not installed (make deps)"
 	echo "ok 3 # SKIP systemd-analyze is not installed (make deps)"
-	n=3
+	tap_n=3
 else
 	check "systemd-analyze verify $UNIT: no complaint" verify "$UNIT"
 	# the check above can fail: a unit with a typo does
