@@ -1,7 +1,7 @@
-# shellcheck shell=sh
-# selftests/lib/tap.sh: TAP output for the shell tests (sourced, by sh or
-# bash, from the checkout).  Each case is one "ok N - ..." or
-# "not ok N - ..." line; tap_end prints the plan after the last.
+# shellcheck shell=dash
+# selftests/lib/tap.sh: TAP output for the shell tests (sourced from the
+# checkout by sh, which is dash, or bash).  Each case is one "ok N - ..."
+# or "not ok N - ..." line; tap_end prints the plan after the last.
 tap_n=0
 tap_fail=0
 

@@ -1,6 +1,6 @@
-# shellcheck shell=sh
-# selftests/lib/wait.sh: bounded waits for the shell tests (sourced, by sh
-# or bash).  Each polls every 0.1 s and fails after its SECONDS.
+# shellcheck shell=dash
+# selftests/lib/wait.sh: bounded waits for the shell tests (sourced by sh,
+# which is dash, or bash).  Each polls every 0.1 s, fails after SECONDS.
 
 # wait_for FILE REGEX SECONDS: until FILE has a line matching REGEX
 wait_for() {

@@ -13,7 +13,7 @@ echo "1..11"
 
 # A monitor sees this VM attached, its slots applied, and the detach when
 # memplug_hold's socket closes.
-$B/tools/memplugctl -j monitor > "$tmp/mon" 2>&1 &
+"$B"/tools/memplugctl -j monitor > "$tmp/mon" 2>&1 &
 mon=$!
 # Until it has joined "events" (its socket, port id = its pid, shows a
 # group in /proc/net/netlink): a fixed second was not enough under load.
@@ -24,7 +24,7 @@ while ! awk -v p="$mon" '$2 == 16 && $3 == p && $4 != "00000000" { f = 1 }
 	i=$((i + 1))
 done
 mkfifo "$tmp/in"
-$B/selftests/memplug/memplug_hold < "$tmp/in" > "$tmp/hold" &
+"$B"/selftests/memplug/memplug_hold < "$tmp/in" > "$tmp/hold" &
 hold=$!
 exec 3> "$tmp/in"
 wait_for "$tmp/hold" '^vm ' 10
@@ -33,17 +33,17 @@ id=$(sed -n 's/^vm //p' "$tmp/hold")
 check "memplug_hold attached VM ${id:-?}" test $? -eq 0
 
 # tests 2-6: the ynl library (what cli.py runs), one process for all
-python3 selftests/memplug/ynl_ops.py "$B/ynl/ynl" uapi/memplug.yaml "${id:-0}" 2
-[ $? -eq 0 ] || tap_fail=$((tap_fail + 1))
+python3 selftests/memplug/ynl_ops.py "$B/ynl/ynl" uapi/memplug.yaml "${id:-0}" 2 ||
+	tap_fail=$((tap_fail + 1))
 tap_n=6
 
-$B/tools/memplugctl vm show "$id" > "$tmp/show" 2>&1
+"$B"/tools/memplugctl vm show "$id" > "$tmp/show" 2>&1
 rc=$?
 sed 's/^/# /' "$tmp/show"
 [ $rc -eq 0 ] && grep -q "^vm $id: " "$tmp/show" && grep -q "slot 101 gpa 0x100200000 size 2 MiB" "$tmp/show"
 check "memplugctl vm show $id" test $? -eq 0
 
-$B/tools/memplugctl -j vm show > "$tmp/showj" 2>&1 && python3 -c '
+"$B"/tools/memplugctl -j vm show > "$tmp/showj" 2>&1 && python3 -c '
 import json, sys
 vms = json.load(open(sys.argv[1]))
 assert [len(v["slots"]) for v in vms if v["id"] == int(sys.argv[2])] == [2], vms
@@ -52,7 +52,7 @@ check "memplugctl -j vm show" test $? -eq 0
 
 # Without CAP_NET_ADMIN the module gives no HVAs and no owner port id:
 # memplugctl shows none, not zeros.
-setpriv --bounding-set=-net_admin $B/tools/memplugctl -j vm show "$id" \
+setpriv --bounding-set=-net_admin "$B"/tools/memplugctl -j vm show "$id" \
 	> "$tmp/showu" 2>&1 && python3 -c '
 import json, sys
 vm = json.load(open(sys.argv[1]))[0]
@@ -64,7 +64,7 @@ rc=$?
 sed 's/^/# /' "$tmp/showu"
 check "memplugctl -j vm show without CAP_NET_ADMIN: no HVAs, no owner" test $rc -eq 0
 
-setpriv --bounding-set=-net_admin $B/tools/memplugctl vm show "$id" \
+setpriv --bounding-set=-net_admin "$B"/tools/memplugctl vm show "$id" \
 	> "$tmp/showt" 2>&1 && grep -q "slot 101 gpa 0x100200000 size 2 MiB" "$tmp/showt" &&
 	! grep -q -e hva -e owner "$tmp/showt"
 check "memplugctl vm show without CAP_NET_ADMIN: no HVAs, no owner" test $? -eq 0

@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: its variables are for the tests that source it)
 # selftests/memplugd/lib.sh: what the memplugd suites in the test VM share
 # (sourced from the checkout, after cd; sources selftests/vmm/lib.sh).
 . selftests/vmm/lib.sh

@@ -13,6 +13,7 @@ need_module
 # it, and its first growth to 1 GiB watched by "memplugctl monitor" in
 # $T/NAME.mon; sets VM and GUEST_PID
 grown() {
+	# shellcheck disable=SC2086 # $2 is memplugd's arguments, split on purpose
 	daemon_start $2
 	vmm_boot "$1" 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
 	check "$2: the guest boots" test $? -eq 0

@@ -33,6 +33,7 @@ t "seed: requested 0 accepted" 0 '{"requested_size_mib":0}' \
 	patch '{"requested_size_mib":0}'
 t "seed: requested 512 parses to 512" 0 '{"requested_size_mib":512}' \
 	patch '{"requested_size_mib":512}'
+# shellcheck disable=SC2016 # the backquotes are the message's
 t "unknown field named" 1 'Error: unknown field `size`.' patch '{"size":1}'
 t "negative refused" 1 \
 	'Error: Invalid total_size_mib: must be a non-negative integer.' \

@@ -1,3 +1,6 @@
+# shellcheck shell=dash disable=SC2034
+# (dash: Debian's sh, which runs the sh tests that source this; SC2034:
+# its variables are for them.)
 # Helpers for the memplug-vmm shell tests (sourced; TAP on stdout).
 # A test boots the project's guest (guest/) on $B/vmm/memplug-vmm with
 # its console in a file and its control socket in a temporary directory,
