@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # its variables are its tests'
 # selftests/pkg/lib.sh: where the programs, pages and completion are: the
 # checkout's build/ (make), or the installed package's paths when
 # MEMPLUG_INSTALLED=1 (scripts/check-deb runs these tests that way too).

@@ -30,6 +30,7 @@ verify() {
 	cp "$(command -v modprobe)" "$root/sbin/modprobe"
 	out=$(systemd-analyze verify --root="$root" memplugd.service 2>&1)
 	local rc=$?
+	# shellcheck disable=SC2001 # a prefix on every line
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 	[ $rc -eq 0 ] && [ -z "$out" ]
 }
