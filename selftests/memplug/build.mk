@@ -2,6 +2,7 @@
 # memplug_rmmod_test unloads and reloads the module: keep it last, after
 # memplug_fuzz (which checks the module is left unreferenced).
 MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
+	$(B)/selftests/memplug/memplug_dump_test \
 	$(B)/selftests/memplug/memplug_owner_test \
 	$(B)/selftests/memplug/memplug_relay_test \
 	$(B)/selftests/memplug/memplug_batch_test \
@@ -12,6 +13,7 @@ MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
 VM_TESTS += $(MEMPLUG_TESTS)
 
 $(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test \
+$(B)/selftests/memplug/memplug_dump_test \
 $(B)/selftests/memplug/memplug_owner_test \
 $(B)/selftests/memplug/memplug_relay_test \
 $(B)/selftests/memplug/memplug_trace_test \
