@@ -3,13 +3,15 @@
 #   make deps    install the Debian packages memplug needs (idempotent)
 #   make         build the module, the userspace programs and the selftests
 #   make check   build, then run the host tests and the in-VM tests
+#   make lint    the static checks alone (selftests/lint/; also host tests of make check)
 #   make check-fresh  'make check' in a fresh Debian 12 root (mmdebstrap), as CI does
 #   make deb     Debian packages (memplug, memplug-dkms) in build/deb/
 #   make check-deb  install them in a fresh Debian 12 root and use them in the test VM
 #   make demo    build, boot the test VM and show memplug working
 #
 # Each directory contributes a fragment (DIR/build.mk or DIR/SUB/build.mk) that appends to
-# PROGS (userspace programs), HOST_TESTS (TAP programs run here) and
+# PROGS (userspace programs), HOST_TESTS (TAP programs run here),
+# LINT_TESTS (static checks, TAP programs run here too) and
 # VM_TESTS (TAP programs run inside the test VM by selftests/vm-run).
 
 # Expanded when a recipe first uses it, never when make reads this file: on a
@@ -38,6 +40,7 @@ CFLAGS += -DMEMPLUG_BUILD_DIR='"$(B)"'
 
 PROGS :=
 HOST_TESTS :=
+LINT_TESTS :=
 VM_TESTS :=
 STRESS_TESTS :=
 
@@ -53,6 +56,7 @@ $(MEMPLUG_NL_OBJS): $(B)/lib/%.o: lib/%.c $(MEMPLUG_NL_HDRS)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -c -o $@ $<
 
 include $(wildcard */build.mk */*/build.mk)
+HOST_TESTS += $(LINT_TESTS)
 
 all: $(PROGS) $(HOST_TESTS) $(VM_TESTS) module
 
@@ -78,6 +82,10 @@ module: deps-quiet
 
 module-check: deps-quiet
 	scripts/module-check $(KDIR)
+
+# the static checks (selftests/lint/build.mk): seconds, not the VM's minutes
+lint: deps-quiet $(LINT_TESTS)
+	MEMPLUG_BUILD=$(B) selftests/run-tests $(LINT_TESTS)
 
 check: all
 	MEMPLUG_BUILD=$(B) scripts/check $(HOST_TESTS) -- $(VM_TESTS)
@@ -105,4 +113,4 @@ clean:
 	rm -rf $(B)
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
-.PHONY: all deps deps-quiet module module-check check check-stress check-fresh deb check-deb demo clean
+.PHONY: all deps deps-quiet module module-check lint check check-stress check-fresh deb check-deb demo clean

@@ -58,8 +58,9 @@ $(B)/selftests/memplug/ynl_test.sh: selftests/memplug/ynl_test.sh \
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-# The spec against the kernel's schema and against the uapi header (host).
-HOST_TESTS += $(B)/selftests/memplug/ynl_spec_test.py
+# The spec against the kernel's schema and against the uapi header (host;
+# one of the static checks, make lint).
+LINT_TESTS += $(B)/selftests/memplug/ynl_spec_test.py
 $(B)/selftests/memplug/ynl_spec_test.py: selftests/memplug/ynl_spec_test.py \
 		uapi/memplug.yaml uapi/linux/memplug.h $(YNL_DIR)/ynl/cli.py
 	@mkdir -p $(dir $@)
