@@ -13,18 +13,9 @@ trap 'rm -rf "$out"' EXIT
 
 # the listed files, one a line
 sed -n 's/^\([^#][^:]*\):.*/\1/p' "$list" > "$out/listed"
-{
-	tree_files | grep -E '\.(c|h|py)$'
-	shell_files
-	# Python by its #! line
-	tree_files | while read -r f; do
-		[ -f "$f" ] && head -n1 "$f" 2>/dev/null | grep -qE '^#!.*python' && echo "$f"
-	done
-} | sort -u | while read -r f; do
-	[ -f "$f" ] || continue
-	n=$(wc -l < "$f")
-	[ "$n" -gt "$MAX" ] && echo "$f $n"
-done > "$out/long"
+# "FILE LINES" for each one over MAX (one wc for them all)
+source_files | tr '\n' '\0' | xargs -0 -r wc -l |
+	awk -v max="$MAX" '$2 != "total" && $1 > max { print $2, $1 }' > "$out/long"
 
 new=$(while read -r f n; do
 	grep -qxF "$f" "$out/listed" || echo "$f ($n lines)"
