@@ -3,6 +3,7 @@
 #   make deps    install the Debian packages memplug needs (idempotent)
 #   make         build the module, the userspace programs and the selftests
 #   make check   build, then run the host tests and the in-VM tests
+#   make lint    the static checks alone (selftests/lint/; also host tests of make check)
 #   make check-fresh  'make check' in a fresh Debian 12 root (mmdebstrap), as CI does
 #   make deb     Debian packages (memplug, memplug-dkms) in build/deb/
 #   make check-deb  install them in a fresh Debian 12 root and use them in the test VM
@@ -11,8 +12,8 @@
 # Each directory contributes a fragment (DIR/build.mk or DIR/SUB/build.mk) that appends to
 # PROGS (userspace programs), HOST_TESTS (TAP programs run here),
 # HOST_BESIDE_TESTS (host tests that mostly wait on an idle test VM, run
-# beside the VM suites) and VM_TESTS (TAP programs run inside the test VM
-# by selftests/vm-run).
+# beside the VM suites), LINT_TESTS (static checks, TAP programs run here
+# too) and VM_TESTS (TAP programs run inside the test VM by selftests/vm-run).
 
 # Expanded when a recipe first uses it, never when make reads this file: on a
 # fresh machine no kernel is installed until deps-quiet has run.
@@ -41,6 +42,7 @@ CFLAGS += -DMEMPLUG_BUILD_DIR='"$(B)"'
 PROGS :=
 HOST_TESTS :=
 HOST_BESIDE_TESTS :=
+LINT_TESTS :=
 VM_TESTS :=
 STRESS_TESTS :=
 
@@ -56,6 +58,7 @@ $(MEMPLUG_NL_OBJS): $(B)/lib/%.o: lib/%.c $(MEMPLUG_NL_HDRS)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -c -o $@ $<
 
 include $(wildcard */build.mk */*/build.mk)
+HOST_TESTS += $(LINT_TESTS)
 
 all: $(PROGS) $(HOST_TESTS) $(VM_TESTS) module
 
@@ -81,6 +84,10 @@ module: deps-quiet
 
 module-check: deps-quiet
 	scripts/module-check $(KDIR)
+
+# the static checks (selftests/lint/build.mk): seconds, not the VM's minutes
+lint: deps-quiet $(LINT_TESTS)
+	MEMPLUG_BUILD=$(B) selftests/run-tests $(LINT_TESTS)
 
 check: all
 	MEMPLUG_BUILD=$(B) scripts/check $(addprefix --beside ,$(HOST_BESIDE_TESTS)) \
@@ -109,4 +116,4 @@ clean:
 	rm -rf $(B)
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
-.PHONY: all deps deps-quiet module module-check check check-stress check-fresh deb check-deb demo clean
+.PHONY: all deps deps-quiet module module-check lint check check-stress check-fresh deb check-deb demo clean

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SLOTS_APPLY: one atomic batch of memslot creations and deletions.
+ * SLOTS_APPLY: one atomic batch of memslot creations and deletions (and
+ * SLOT_GET, the dump of a VM's slots as KVM has them, at the end).
  *
  * The exported __kvm_set_memory_region() skips the ioctl path's checks on
  * slot ids and has no notion of the ranges an owner registered, so every
@@ -660,4 +661,96 @@ out:
 	kvfree(b.e);
 	memplug_vm_put(vm);
 	return err;
+}
+
+/* SLOT_GET dump cursor: the VM, and the next index in its id range. */
+struct memplug_slot_dump {
+	u32 vm_id;
+	u32 next;
+};
+
+#define SLOT_DUMP_CTX(cb) ((struct memplug_slot_dump *)(cb)->ctx)
+
+int memplug_nl_slot_get_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct memplug_slot_dump *ctx = SLOT_DUMP_CTX(cb);
+	struct nlattr *id = info->attrs[MEMPLUG_A_VM_ID];
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	if (!id) {
+		NL_SET_ERR_ATTR_MISS(cb->extack, NULL, MEMPLUG_A_VM_ID);
+		NL_SET_ERR_MSG_MOD(cb->extack, "missing required attribute");
+		return -EINVAL;
+	}
+	ctx->vm_id = nla_get_u32(id);
+	ctx->next = 0;
+	return 0;
+}
+
+/* At most this many ids are looked up per dump step. */
+#define MEMPLUG_SLOT_DUMP_STEP	1024
+
+/*
+ * One message per KVM slot in the VM's id range.  The slots are read
+ * under KVM's SRCU, as a vCPU reads them, never under kvm->slots_lock: a
+ * dump cannot delay memslot changes.  A change between two steps bumps
+ * the memslots generation and the dump is flagged NLM_F_DUMP_INTR.
+ */
+int memplug_nl_slot_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct memplug_slot_dump *ctx = SLOT_DUMP_CTX(cb);
+	bool priv = memplug_nl_privileged(cb->skb);
+	struct kvm_memory_slot *slot;
+	struct kvm_memslots *slots;
+	struct memplug_vm *vm;
+	u32 i, end, count;
+	int idx, err = 0;
+	void *hdr;
+
+	vm = memplug_vm_get(ctx->vm_id);
+	if (!vm) {
+		if (ctx->next)
+			return 0;	/* detached meanwhile: the dump ends */
+		NL_SET_ERR_MSG_MOD(cb->extack, "no VM attached with this id");
+		return -ENOENT;
+	}
+	count = vm->slot_count;
+	/* Steps of bounded length until this skb has something or all done. */
+	for (i = ctx->next; !err && i < count && !skb->len; cond_resched()) {
+		end = min(count, i + MEMPLUG_SLOT_DUMP_STEP);
+		idx = srcu_read_lock(&vm->kvm->srcu);
+		slots = srcu_dereference(vm->kvm->memslots[0], &vm->kvm->srcu);
+		cb->seq = slots->generation;
+		for (; i < end; i++) {
+			slot = id_to_memslot(slots, vm->slot_base + i);
+			if (!slot || !slot->npages)
+				continue;
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, &memplug_family,
+					  NLM_F_MULTI, MEMPLUG_CMD_SLOT_GET);
+			if (!hdr) {
+				err = -EMSGSIZE;
+				break;
+			}
+			genl_dump_check_consistent(cb, hdr);
+			if (nla_put_u32(skb, MEMPLUG_A_VM_ID, vm->id) ||
+			    memplug_nl_put_slot(skb, slot->id,
+						(u64)slot->base_gfn << PAGE_SHIFT,
+						(u64)slot->npages << PAGE_SHIFT,
+						slot->userspace_addr,
+						slot->flags, priv)) {
+				genlmsg_cancel(skb, hdr);
+				err = -EMSGSIZE;
+				break;
+			}
+			genlmsg_end(skb, hdr);
+		}
+		srcu_read_unlock(&vm->kvm->srcu, idx);
+	}
+	memplug_vm_put(vm);
+	ctx->next = i;
+	if (err && !skb->len)
+		return err;
+	return i < count ? skb->len : 0;
 }

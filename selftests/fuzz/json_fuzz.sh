@@ -53,7 +53,7 @@ fi
 echo "ok 1 - the fuzzer is built ($F)"
 
 if "$F" selftests/fuzz/corpus/* >"$B/replay.log" 2>&1; then
-	echo "ok 2 - the $(ls selftests/fuzz/corpus | wc -l) bodies of corpus/ agree with the model"
+	echo "ok 2 - the $(find selftests/fuzz/corpus -type f | wc -l) bodies of corpus/ agree with the model"
 else
 	diag "$B/replay.log"
 	echo "not ok 2 - the bodies of corpus/ agree with the model"
@@ -64,7 +64,7 @@ fi
 # stays in memory (writing each new input out costs runs), the seeds stay
 # as they are.
 rm -rf "$B/work" "$B"/crash-* "$B"/leak-* "$B"/timeout-* "$B"/oom-*
-seeds=$(ls -d selftests/fuzz/corpus/* | paste -sd, -)
+seeds=$(printf '%s\n' selftests/fuzz/corpus/* | paste -sd, -)
 timeout -k 5 $((SECS + 30)) "$F" -max_total_time=$SECS -runs=$MAX_RUNS \
 	-max_len=256 -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
 	-dict=selftests/fuzz/json.dict -artifact_prefix="$B/" \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Host tests of selftests/run-tests: how it counts a program's TAP, and that
 # a plan that does not match what ran fails the run.
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 n=0
@@ -19,7 +19,7 @@ want() {
 	desc=$1 sum=$2
 	shift 2
 	n=$((n + 1))
-	got=$(MEMPLUG_IN_VM= selftests/run-tests "$@" | tail -1)
+	got=$(MEMPLUG_IN_VM='' selftests/run-tests "$@" | tail -1)
 	if [ "$got" = "$sum" ]; then
 		echo "ok $n - $desc"
 	else

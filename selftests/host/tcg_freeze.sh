@@ -7,7 +7,7 @@
 # VM's init now holds one idle VM, and the loop checks that it is there.
 # VMRUN_KVM_HOLD=0 selftests/host/tcg_freeze.sh reproduces the freeze
 # (1 of 2 runs on 2026-12-02).
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 echo "TAP version 13"
 echo "1..3"
 out=$(mktemp)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Host-side tests of selftests/vm-run: argument handling, and that exit
 # status, timeouts and guest panics come back the way callers rely on.
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 VMRUN=selftests/vm-run
 n=0 failed=0
 out=$(mktemp)
@@ -59,6 +59,7 @@ check_out "a soft lockup is reported" '^vm-run: the test VM soft-locked'
 # a VM whose timer stopped prints nothing: its init's heartbeat stops (a
 # directory in its place takes no more beats; init's loop may write the
 # file again between the rm and the mkdir, hence the loop)
+# shellcheck disable=SC2016 # for the sh in the test VM
 check "a stopped heartbeat ends the run with 125" 125 env VMRUN_STALL_SEC=15 \
 	$VMRUN --no-module --timeout 300 -- sh -c \
 	'r=$(dirname $(grep -l heartbeat-test build/vm/runs/*/cmd)); until mkdir $r/heartbeat 2>/dev/null; do rm -f $r/heartbeat; done; sleep 280'

@@ -2,6 +2,7 @@
 # memplug_rmmod_test unloads and reloads the module: keep it last, after
 # memplug_fuzz (which checks the module is left unreferenced).
 MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
+	$(B)/selftests/memplug/memplug_dump_test \
 	$(B)/selftests/memplug/memplug_owner_test \
 	$(B)/selftests/memplug/memplug_relay_test \
 	$(B)/selftests/memplug/memplug_batch_test \
@@ -12,16 +13,18 @@ MEMPLUG_TESTS := $(B)/selftests/memplug/memplug_test \
 VM_TESTS += $(MEMPLUG_TESTS)
 
 $(B)/selftests/memplug/memplug_test $(B)/selftests/memplug/memplug_rmmod_test \
+$(B)/selftests/memplug/memplug_dump_test \
 $(B)/selftests/memplug/memplug_owner_test \
 $(B)/selftests/memplug/memplug_relay_test \
 $(B)/selftests/memplug/memplug_trace_test \
 $(B)/selftests/memplug/memplug_fuzz: \
 		$(B)/selftests/memplug/%: selftests/memplug/%.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
+		selftests/lib/caps.c selftests/lib/caps.h \
 		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
-		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) -lpthread
+		selftests/lib/caps.c $(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) -lpthread
 
 $(B)/selftests/memplug/memplug_batch_test: selftests/memplug/memplug_batch_test.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h lib/scm.c \
@@ -55,8 +58,9 @@ $(B)/selftests/memplug/ynl_test.sh: selftests/memplug/ynl_test.sh \
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-# The spec against the kernel's schema and against the uapi header (host).
-HOST_TESTS += $(B)/selftests/memplug/ynl_spec_test.py
+# The spec against the kernel's schema and against the uapi header (host;
+# one of the static checks, make lint).
+LINT_TESTS += $(B)/selftests/memplug/ynl_spec_test.py
 $(B)/selftests/memplug/ynl_spec_test.py: selftests/memplug/ynl_spec_test.py \
 		uapi/memplug.yaml uapi/linux/memplug.h $(YNL_DIR)/ynl/cli.py
 	@mkdir -p $(dir $@)

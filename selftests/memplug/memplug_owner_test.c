@@ -21,14 +21,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
 #include "kselftest_harness.h"
+#include "../lib/caps.h"
 #include "../lib/kvm_guest.h"
 #include "memplug/memplug_nl.h"
 
@@ -448,21 +447,6 @@ TEST(closing_owner_port_taken_over)
 	EXPECT_LT(0, took);
 	for (i = 0; i < t.n; i++)
 		munmap(t.mem[i], REGION_SIZE);
-}
-
-static int drop_net_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[CAP_NET_ADMIN / 32].effective &= ~(1U << (CAP_NET_ADMIN % 32));
-	d[CAP_NET_ADMIN / 32].permitted &= ~(1U << (CAP_NET_ADMIN % 32));
-	d[CAP_NET_ADMIN / 32].inheritable &= ~(1U << (CAP_NET_ADMIN % 32));
-	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 
 static int get_cb(struct nlmsghdr *nlh, void *arg)

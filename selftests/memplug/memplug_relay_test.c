@@ -20,13 +20,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <netlink/genl/ctrl.h>
 
 #include "kselftest_harness.h"
+#include "../lib/caps.h"
 #include "../lib/kvm_guest.h"
 #include "memplug/memplug_nl.h"
 
@@ -116,20 +115,6 @@ static void *owner_run(void *arg)
 		}
 	}
 	return NULL;
-}
-
-static int drop_net_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[CAP_NET_ADMIN / 32].effective &= ~(1U << (CAP_NET_ADMIN % 32));
-	d[CAP_NET_ADMIN / 32].permitted &= ~(1U << (CAP_NET_ADMIN % 32));
-	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 
 FIXTURE(relay) {

@@ -69,7 +69,11 @@ def cname(prefix, name):
 cmds = header_enum(h, 'memplug_cmd')
 bad = [(op.name, op.req_value) for op in fam.msgs.values()
        if cmds.get(cname('MEMPLUG_CMD_', op.name)) != op.req_value]
-ok(not bad, 'command values match %s' % (bad or ''))
+# and no command in the header that the spec lacks
+missing = set(k for k in cmds if not k.endswith('_UNSPEC')) - \
+    set(cname('MEMPLUG_CMD_', op.name) for op in fam.msgs.values())
+ok(not bad and not missing, 'command values match %s %s' %
+   (bad or '', sorted(missing) or ''))
 
 for setname, enum in (('memplug', 'memplug_attr'),
                       ('slot', 'memplug_slot_attr')):

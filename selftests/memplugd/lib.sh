@@ -1,5 +1,8 @@
+# shellcheck shell=bash disable=SC2034
+# (SC2034: its variables are for the tests that source it)
 # selftests/memplugd/lib.sh: what the memplugd suites in the test VM share
-# (sourced after selftests/vmm/lib.sh).
+# (sourced from the checkout, after cd; sources selftests/vmm/lib.sh).
+. selftests/vmm/lib.sh
 MEMPLUGD=$B/daemon/memplugd
 CTL=$B/tools/memplugctl
 SOCK=$T/memplugd.sock

@@ -4,16 +4,10 @@
 # driven by memplugctl.  Then the same without the module (fallback).
 # TAP on stdout.
 cd "$(dirname "$0")/../.." || exit 1
-. selftests/vmm/lib.sh
-
 . selftests/memplugd/lib.sh
 
 # ---- module mode -----------------------------------------------------
-if ! grep -q '^memplug ' /proc/modules; then
-	ok "# SKIP memplug.ko is not loaded"
-	tap_end
-	exit
-fi
+need_module
 daemon_start
 check "memplugd starts and says it uses memplug.ko" \
 	grep -q 'listening on .* (module mode)' "$T/memplugd.log"
@@ -62,8 +56,7 @@ check "the VMM itself never set a hotplug memslot" \
 # bad bodies: refused with their message, nothing changes
 bad() {
 	local want=$1 body=$2 out
-	out=$(mctl hotplug patch "$VM" "$body" 2>&1)
-	if [ $? -ne 0 ] && [ "$out" = "Error: $want." ] &&
+	if ! out=$(mctl hotplug patch "$VM" "$body" 2>&1) && [ "$out" = "Error: $want." ] &&
 	   [ "$(get_field "$VM" requested_size_mib)" = 1024 ]; then
 		ok "PATCH $body refused: $want"
 	else
@@ -193,8 +186,7 @@ check "memplugd exits 0 on SIGTERM" test $? -eq 0
 refused() {	# DESCRIPTION WANT CMD...: CMD fails with "Error: WANT."
 	local d=$1 want=$2 out
 	shift 2
-	out=$("$@" 2>&1)
-	if [ $? -ne 0 ] && [ "$out" = "Error: $want." ]; then
+	if ! out=$("$@" 2>&1) && [ "$out" = "Error: $want." ]; then
 		ok "$d"
 	else
 		not_ok "$d (got: $out)"

@@ -14,14 +14,9 @@
 #    which memplug.ko kept, go when memplugd is back in module mode.
 # TAP on stdout.
 cd "$(dirname "$0")/../.." || exit 1
-. selftests/vmm/lib.sh
 . selftests/memplugd/lib.sh
 
-if ! grep -q '^memplug ' /proc/modules; then
-	ok "# SKIP memplug.ko is not loaded"
-	tap_end
-	exit
-fi
+need_module
 
 # again NAME N: the VMM registered N times in all
 again() { wait_count "$T/$1.err" 'registered again with memplugd' "$2" 30; }

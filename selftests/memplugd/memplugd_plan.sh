@@ -5,19 +5,15 @@
 # changes no memslot.  (The default, doubling steps, is in
 # memplugd_e2e.sh.)  TAP on stdout.
 cd "$(dirname "$0")/../.." || exit 1
-. selftests/vmm/lib.sh
 . selftests/memplugd/lib.sh
 
-if ! grep -q '^memplug ' /proc/modules; then
-	ok "# SKIP memplug.ko is not loaded"
-	tap_end
-	exit
-fi
+need_module
 
 # grown NAME MEMPLUGD-ARGS: memplugd with ARGS, a guest NAME booted under
 # it, and its first growth to 1 GiB watched by "memplugctl monitor" in
 # $T/NAME.mon; sets VM and GUEST_PID
 grown() {
+	# shellcheck disable=SC2086 # $2 is memplugd's arguments, split on purpose
 	daemon_start $2
 	vmm_boot "$1" 120 -m 512 --hotplug "$PUT" --daemon "$SOCK"
 	check "$2: the guest boots" test $? -eq 0

@@ -3,7 +3,7 @@
 # the error, like 'nginx -t'.  TAP.
 cd "$(dirname "$0")/../.." || exit 1
 D=${MEMPLUG_BUILD:-build}/daemon/memplugd
-n=0 fail=0
+. selftests/lib/tap.sh
 
 # t DESC WANT_STATUS WANT_OUTPUT ARGS...
 t() {
@@ -11,12 +11,10 @@ t() {
 	shift 3
 	out=$("$D" --validate "$@" 2>&1)
 	rc=$?
-	n=$((n + 1))
 	if [ "$rc" = "$want_rc" ] && [ "$out" = "$want" ]; then
-		echo "ok $n - $desc"
+		ok "$desc"
 	else
-		echo "not ok $n - $desc (exit $rc: $out)"
-		fail=1
+		not_ok "$desc (exit $rc: $out)"
 	fi
 }
 
@@ -35,10 +33,11 @@ t "seed: requested 0 accepted" 0 '{"requested_size_mib":0}' \
 	patch '{"requested_size_mib":0}'
 t "seed: requested 512 parses to 512" 0 '{"requested_size_mib":512}' \
 	patch '{"requested_size_mib":512}'
+# shellcheck disable=SC2016 # the backquotes are the message's
 t "unknown field named" 1 'Error: unknown field `size`.' patch '{"size":1}'
 t "negative refused" 1 \
 	'Error: Invalid total_size_mib: must be a non-negative integer.' \
 	put '{"total_size_mib":-1}'
 t "a kind other than put/patch" 2 \
 	"Error: --validate takes 'put' or 'patch', not 'get'." get '{}'
-exit $fail
+[ "$tap_fail" -eq 0 ]

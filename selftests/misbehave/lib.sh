@@ -22,18 +22,15 @@
 # Local mode (misbehave_local.sh) and memplugd + memplug.ko
 # (misbehave_module.sh): one test each, so that each has run-tests' 600 s.
 # Run in the test VM (need /dev/kvm).
-. selftests/vmm/lib.sh
+# memplugd/lib.sh: memplugd, memplugctl (mctl) and vmm/lib.sh
+. selftests/memplugd/lib.sh
 
-MEMPLUGD=$B/daemon/memplugd
-CTL=$B/tools/memplugctl
-SOCK=$T/memplugd.sock
 MIB_TOTAL=1024
 SLOT=128
 REQ=192				# usable 256: one slot and a half plugged at most
 PUT="{\"total_size_mib\":$MIB_TOTAL,\"block_size_mib\":2,\"slot_size_mib\":$SLOT}"
 SLACK_KB=2048			# one 2 MiB page
 
-mctl() { "$CTL" -s "$SOCK" "$@"; }
 refcnt() { cat "/sys/module/$1/refcnt" 2>/dev/null || echo none; }
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 

@@ -4,20 +4,14 @@
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/misbehave/lib.sh
 
-if ! grep -q '^memplug ' /proc/modules; then
-	ok "# SKIP module mode: memplug.ko is not loaded"
-	tap_end
-	exit
-fi
+need_module "module mode"
 kvm0=$(refcnt kvm_amd)
 mp0=$(refcnt memplug)
-"$MEMPLUGD" -s "$SOCK" 2> "$T/memplugd.log" &
-DAEMON_PID=$!
-wait_for "$T/memplugd.log" 'listening on' 10
+daemon_start
 check "module: memplugd in module mode" grep -q 'listening on .* (module mode)' "$T/memplugd.log"
 if vmm_boot m 150 -m 512 --hotplug "$PUT" --daemon "$SOCK"; then
 	ok "module: the guest boots"
-	VM=$(sed -n 's/.*registered with memplugd as VM \([0-9]*\).*/\1/p' "$T/m.err" | tail -1)
+	VM=$(vm_id m)
 	slots0=$("$CTL" -j vm show "$VM" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2)
 	kvm1=$(refcnt kvm_amd)
 	mp1=$(refcnt memplug)

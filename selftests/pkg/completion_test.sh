@@ -15,7 +15,7 @@ EOS
 chmod +x "$tmp/memplugctl"
 PATH=$tmp:$PATH
 
-# shellcheck disable=SC1091
+# shellcheck source=/dev/null # Debian's, not ours to check
 . /usr/share/bash-completion/bash_completion || exit 1
 # shellcheck disable=SC1090
 . "$COMPLETION" || exit 1
@@ -48,9 +48,11 @@ verbs() {
 	echo "$help" | sed -nE "s/^ +memplugctl $1 ([a-z]+).*/\1/p" | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 
-echo "1..$((15 + $(echo $objects | wc -w)))"
+echo "1..$((15 + $(echo "$objects" | wc -w)))"
+# shellcheck disable=SC2016 # for eval
 check "complete -F _memplugctl memplugctl is registered" \
 	eval '[ "$(complete -p memplugctl)" = "complete -F _memplugctl memplugctl" ]'
+# shellcheck disable=SC2086 # the words, a line each
 is "" "$(echo $objects help | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 is "h" "help hotplug"
 is "--" "--help --json --pretty --socket --version"

@@ -61,7 +61,7 @@ check "memplugctl vm show lists VM ${vm:-?}'s slots" \
 ctl a "CONSOLE poweroff" > /dev/null
 vmm_wait "$VMM_PID" 60
 check "the guest powers off (memplug-vmm exits 0)" test $? -eq 0
-kill $(jobs -p) 2>/dev/null
+for p in $(jobs -p); do kill "$p" 2>/dev/null; done
 wait
 check "rmmod memplug" rmmod memplug
 tap_end

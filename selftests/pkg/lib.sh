@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # its variables are its tests'
 # selftests/pkg/lib.sh: where the programs, pages and completion are: the
 # checkout's build/ (make), or the installed package's paths when
 # MEMPLUG_INSTALLED=1 (scripts/check-deb runs these tests that way too).
@@ -39,18 +40,4 @@ version() {
 	fi
 }
 
-n=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-}
-# check DESCRIPTION COMMAND...: ok if COMMAND succeeds
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+. selftests/lib/tap.sh

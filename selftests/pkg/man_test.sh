@@ -23,7 +23,7 @@ options() {
 	grep -oE '(^|[][ ,|{(])--?[a-zA-Z][a-zA-Z-]*' | sed 's/^[][ ,|{(]//' | sort -u
 }
 
-echo "1..$((4 * $(echo $PROGRAMS | wc -w)))"
+echo "1..$((4 * $(echo "$PROGRAMS" | wc -w)))"
 for p in $PROGRAMS; do
 	bin=$(prog "$p")
 	f=$(page "$p")
@@ -36,7 +36,7 @@ for p in $PROGRAMS; do
 	   ! grep -q "^EXIT STATUS" "$tmp/page"; then
 		not_ok "$p: its page ${f:-(none)} renders with NAME, SYNOPSIS, EXIT STATUS"
 		sed 's/^/# /' "$tmp/man.err"
-		for i in 2 3 4; do not_ok "$p: (no page)"; done
+		for _ in 2 3 4; do not_ok "$p: (no page)"; done
 		continue
 	fi
 	ok "$p: $f renders ($(wc -l < "$tmp/page") lines)"
@@ -65,6 +65,7 @@ for p in $PROGRAMS; do
 		grep -qx "$c" "$tmp/page.codes" || missing="$missing $c"
 	done
 	if [ -z "$missing" ] && [ "$help_rc" = 0 ] && [ "$bad_rc" = 2 ]; then
+		# shellcheck disable=SC2086 # one line of the codes
 		ok "$p: EXIT STATUS has $(echo $codes | tr ' ' ,)"
 	else
 		not_ok "$p: EXIT STATUS lacks${missing:- nothing}; --help exited $help_rc, an unknown option $bad_rc"

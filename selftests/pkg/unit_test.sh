@@ -30,13 +30,14 @@ verify() {
 	cp "$(command -v modprobe)" "$root/sbin/modprobe"
 	out=$(systemd-analyze verify --root="$root" memplugd.service 2>&1)
 	local rc=$?
+	# shellcheck disable=SC2001 # a prefix on every line
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 	[ $rc -eq 0 ] && [ -z "$out" ]
 }
 if ! command -v systemd-analyze > /dev/null; then
 	echo "ok 2 # SKIP systemd-analyze is not installed (make deps)"
 	echo "ok 3 # SKIP systemd-analyze is not installed (make deps)"
-	n=3
+	tap_n=3
 else
 	check "systemd-analyze verify $UNIT: no complaint" verify "$UNIT"
 	# the check above can fail: a unit with a typo does

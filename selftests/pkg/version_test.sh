@@ -4,7 +4,7 @@
 # version with MEMPLUG_INSTALLED=1); the man pages carry it too.
 . "$(dirname "$0")/lib.sh"
 v=$(version)
-echo "1..$(($(echo $PROGRAMS | wc -w) * 2))"
+echo "1..$(($(echo "$PROGRAMS" | wc -w) * 2))"
 for p in $PROGRAMS; do
 	out=$("$(prog "$p")" --version 2>&1)
 	rc=$?

@@ -307,7 +307,7 @@ for c in $(seq 1 "$CYCLES"); do
 			kvm_left=$((kvm_left + 1))
 			diag "kvm_amd refcount $(refcnt kvm_amd) with no VMM alive (was $kvm_base)"
 		fi
-		if [ "$MODE" = module ] && "$CTL" -j vm show 2>/dev/null | grep -q "\"id\":$old[,}]"; then
+		if [ "$MODE" = module ] && "$CTL" -j vm show 2>/dev/null | grep -q "\"id\":${old}[,}]"; then
 			vm_left=$((vm_left + 1))
 			diag "memplug.ko still lists VM $old of the killed VMM: $("$CTL" -j vm show 2>&1)"
 		fi
@@ -377,7 +377,6 @@ if [ "$MODE" != module ]; then
 	daemon_kill
 	daemon_restart
 fi
-final_ok=0
 if guest_check; then
 	patch 512 120
 	check "the last PATCH settles: plugged $PLUGGED, requested $REQUESTED MiB" \
@@ -390,8 +389,9 @@ if guest_check; then
 	shows=$("$CTL" -j vm show 2>&1)
 	n=$(echo "$shows" | grep -o '"owner_portid"' | wc -l)
 	slots=$(echo "$shows" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2)
-	[ "$n" = 1 ] && [ "$slots" = 5 ] && echo "$shows" | grep -q "^\[{\"id\":$VM," ||
+	if ! { [ "$n" = 1 ] && [ "$slots" = 5 ] && echo "$shows" | grep -q "^\[{\"id\":$VM,"; }; then
 		diag "vm show: $shows"
+	fi
 	check "memplug.ko lists only the live VM ($VM): $n VMs" \
 		sh -c "[ '$n' = 1 ] && echo '$shows' | grep -q '^\[{\"id\":$VM,'"
 	check "its slots are memplugd's plan for 512 MiB, 4 and a spare: $slots" \
@@ -401,7 +401,6 @@ if guest_check; then
 	guest "$G" poweroff poweroff 5 > /dev/null
 	vmm_wait "$GPID" 30
 	check "the guest powers off, its VMM exits 0" test $? -eq 0
-	final_ok=1
 	guest_gone
 else
 	not_ok "the last PATCH settles (no guest)"

@@ -12,10 +12,12 @@ $(B)/selftests/vmm/virtio_mem_test: selftests/vmm/virtio_mem_test.c $(VMM_LIB_SR
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
 
-$(B)/selftests/vmm/virtio_mem_fuzz: selftests/vmm/virtio_mem_fuzz.c $(VMM_LIB_SRCS) \
-		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h
+$(B)/selftests/vmm/virtio_mem_fuzz: selftests/vmm/virtio_mem_fuzz.c \
+		selftests/vmm/virtio_mem_fuzz_racer.c selftests/vmm/virtio_mem_fuzz.h \
+		$(VMM_LIB_SRCS) $(VMM_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $< selftests/vmm/virtio_mem_fuzz_racer.c \
+		$(VMM_LIB_SRCS) -lpthread
 
 $(B)/selftests/vmm/guest_access_test: selftests/vmm/guest_access_test.c $(VMM_LIB_SRCS) \
 		$(VMM_HDRS) $(B)/ksft/kselftest_harness.h

@@ -1,3 +1,6 @@
+# shellcheck shell=dash disable=SC2034
+# (dash: Debian's sh, which runs the sh tests that source this; SC2034:
+# its variables are for them.)
 # Helpers for the memplug-vmm shell tests (sourced; TAP on stdout).
 # A test boots the project's guest (guest/) on $B/vmm/memplug-vmm with
 # its console in a file and its control socket in a temporary directory,
@@ -13,40 +16,12 @@ T=$(mktemp -d /tmp/memplug-vmm-test.XXXXXX)
 # is throw-away, so the tests allow them as a deployment would
 thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
 [ -n "${MEMPLUG_IN_VM:-}" ] && [ -w $thp ] && echo advise > $thp
-tap_n=0
-tap_fail=0
-
-ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-not_ok() { tap_n=$((tap_n + 1)); tap_fail=$((tap_fail + 1)); echo "not ok $tap_n - $*"; }
-# check DESCRIPTION COMMAND...: one TAP line from COMMAND's status
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-diag() { echo "# $*"; }
-tap_end() {
-	echo "1..$tap_n"
+. selftests/lib/tap.sh
+. selftests/lib/wait.sh
+# run by tap_end: what the test left running goes, and its files
+tap_cleanup() {
 	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
 	rm -rf "$T"
-	[ "$tap_fail" -eq 0 ]
-}
-
-# wait_count FILE REGEX N SECONDS: poll until FILE has N lines matching REGEX
-wait_count() {
-	local i=0 n
-	# grep -c prints 0 (and fails) for none, nothing for a missing file
-	while n=$(grep -cE "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$3" ]; do
-		i=$((i + 1))
-		[ $i -ge $(($4 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
-
-# wait_for FILE REGEX SECONDS: poll until FILE has a line matching REGEX
-wait_for() {
-	local i=0 max=$(($3 * 10))
-	while ! grep -qE "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -ge $max ] && return 1
-		sleep 0.1
-	done
 }
 
 # vmm_start NAME ARGS...: boot the guest in the background; sets VMM_PID

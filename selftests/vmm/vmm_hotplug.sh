@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash # Debian's sh, which has local
 # virtio-mem end to end on memplug-vmm with a real Linux guest:
 # PUT {1024, 2, 128}; bad PATCH bodies get squib's texts and change
 # nothing; PATCH 512 plugs 512 MiB and the guest's MemTotal grows by
@@ -47,12 +48,15 @@ check "PATCH 512.0: fraction" \
 	bad_patch '{"requested_size_mib":512.0}' 'Invalid requested_size_mib: must be an integer'
 check "PATCH \"512\": string" \
 	bad_patch '{"requested_size_mib":"512"}' 'Invalid requested_size_mib: must be an integer, not a string'
+# shellcheck disable=SC2016 # the backquotes are squib's
 check "PATCH duplicate key" \
 	bad_patch '{"requested_size_mib":512,"requested_size_mib":512}' 'duplicate field `requested_size_mib`'
+# shellcheck disable=SC2016 # the backquotes are squib's
 check "PATCH unknown field" \
 	bad_patch '{"requested_size_mib":512,"x":1}' 'unknown field `x`'
 check "PATCH trailing garbage" \
 	bad_patch '{"requested_size_mib":512}}' 'Invalid JSON: trailing characters'
+# shellcheck disable=SC2016 # the backquotes are squib's
 check "PATCH missing field" bad_patch '{}' 'missing field `requested_size_mib`'
 r=$(ctl h 'PUT {"total_size_mib":2048}')
 check "PUT while running is refused" sh -c "echo '$r' | grep -q 'only accepted before boot' && [ '$(ctl h GET)' = '$get0' ]"
