@@ -20,10 +20,13 @@
 KVER = $(eval KVER := $$(shell scripts/kver))$(KVER)
 KDIR = /lib/modules/$(KVER)/build
 B := build
-# SANITIZE=1: the userspace programs and tests with ASan and UBSan, in build-san/
+# SANITIZE=1: the userspace programs and tests with ASan and UBSan, in build-san/.
+# UBSan aborts too, as ASan does: a report on a stderr that a test throws
+# away would otherwise pass unseen.
 ifeq ($(SANITIZE),1)
 B := build-san
-SANITIZE_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZE_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
 endif
 
 CC := gcc
