@@ -262,21 +262,53 @@ static void spare_fit(struct mpd *d, struct mpd_vm *vm)
  * plugged into a slot KVM does not have would run on emulated accesses to
  * that memory, until it faults on a page table there.
  */
-void hotplug__registered(struct mpd *d, struct mpd_vm *vm)
+uint64_t hotplug__registered(struct mpd *d, struct mpd_vm *vm)
 {
 	struct mpd_reply r = { 0 };
-	uint32_t *added;
+	uint32_t *added, k;
 	int n;
 
 	if (vm->mode != MEMPLUG_MODE_MODULE || !vm->configured || !vm->requested_mib)
-		return;
-	if (plan_attach(d, vm, slots_for(vm, vm->requested_mib), &added, &n, &r))
-		mpd_log(LOG_WARNING, "VM %u: cannot attach the slots of its %llu MiB request: %s",
-			vm->id, (unsigned long long)vm->requested_mib, r.text);
-	else if (n)
-		mpd_log(LOG_INFO, "VM %u: attached %d slots its %llu MiB request needs",
-			vm->id, n, (unsigned long long)vm->requested_mib);
+		return vm->requested_mib;
+	if (!plan_attach(d, vm, slots_for(vm, vm->requested_mib), &added, &n, &r)) {
+		if (n)
+			mpd_log(LOG_INFO, "VM %u: attached %d slots its %llu MiB request needs",
+				vm->id, n, (unsigned long long)vm->requested_mib);
+		free(added);
+		return vm->requested_mib;
+	}
 	free(added);
+	/* The batch is all or nothing: what backs the request is what was kept. */
+	for (k = 0; k < vm->nr_slots && vm->attached[k]; k++)
+		;
+	mpd_log(LOG_WARNING, "VM %u: cannot attach the slots of its %llu MiB request: %s",
+		vm->id, (unsigned long long)vm->requested_mib, r.text);
+	if ((uint64_t)k * vm->cfg.slot_size_mib < vm->requested_mib)
+		return (uint64_t)k * vm->cfg.slot_size_mib;
+	return vm->requested_mib;
+}
+
+/*
+ * After hotplug__registered() could not back the request the VMM carried
+ * over: lower it to what is attached, once the VMM has heard it is
+ * registered (it reads memplugd's REQUEST only then).  Left as it was, the
+ * guest would try the slots KVM lacks, get BUSY, and GET would report a
+ * size that never comes.
+ */
+void hotplug__lower(struct mpd *d, struct mpd_vm *vm, uint64_t mib)
+{
+	struct mpd_reply r = { 0 };
+	uint64_t was = vm->requested_mib;
+
+	vm->target_mib = mib;	/* in the module's GET copy raise_to() sends */
+	if (raise_to(d, vm, mib, &r)) {
+		vm->target_mib = was;
+		mpd_log(LOG_WARNING, "VM %u: cannot lower its request to %llu MiB: %s",
+			vm->id, (unsigned long long)mib, r.text);
+		return;
+	}
+	mpd_log(LOG_WARNING, "VM %u: lowered its request from %llu to %llu MiB, what its attached slots back",
+		vm->id, (unsigned long long)was, (unsigned long long)mib);
 }
 
 static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,

@@ -121,7 +121,8 @@ struct mpd_vm *vmm__find(struct mpd *d, uint32_t id);
 /* hotplug.c: PUT / PATCH / GET / START and the slot planner. */
 void hotplug__handle(struct mpd *d, const struct mpd_request *req,
 		     struct mpd_reply *r);
-void hotplug__registered(struct mpd *d, struct mpd_vm *vm);
+uint64_t hotplug__registered(struct mpd *d, struct mpd_vm *vm);
+void hotplug__lower(struct mpd *d, struct mpd_vm *vm, uint64_t mib);
 void hotplug__state(struct mpd *d, struct mpd_vm *vm,
 		    const struct memplug_vmm_state *st);
 void hotplug__slots_empty(struct mpd_vm *vm, const struct memplug_vmm_slots *s);

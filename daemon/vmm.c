@@ -162,6 +162,7 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	struct memplug_vmm_msg ans = { .type = MEMPLUG_VMM_REGISTERED };
 	struct mpd_vm *vm = NULL;
 	char why[HOTPLUG_ERR_LEN];
+	uint64_t backed = 0;
 	int i;
 
 	if (!peer_privileged(d, fd))
@@ -209,7 +210,7 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 			goto refuse;
 		}
 		vm->mode = MEMPLUG_MODE_MODULE;
-		hotplug__registered(d, vm);
+		backed = hotplug__registered(d, vm);
 	} else {
 		vm->id = d->next_local_id++;
 	}
@@ -224,6 +225,8 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 		(unsigned long long)(reg->region_size >> 20), reg->slot_base,
 		reg->slot_base + reg->slot_count - 1,
 		vm->mode == MEMPLUG_MODE_MODULE ? "module" : "local");
+	if (vm->mode == MEMPLUG_MODE_MODULE && backed < vm->requested_mib)
+		hotplug__lower(d, vm, backed);
 	return;
 refuse:
 	close_fds(fds, nfds);

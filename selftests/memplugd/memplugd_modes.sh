@@ -11,7 +11,10 @@
 #    plugs into memory KVM has (before, the VMM emulated the accesses to
 #    it until the guest faulted on a page table there: stress seed 4153);
 #  - slots the VMM emptied and unmapped while memplugd was in local mode,
-#    which memplug.ko kept, go when memplugd is back in module mode.
+#    which memplug.ko kept, go when memplugd is back in module mode;
+#  - a carried request memplugd cannot attach is lowered to what the
+#    attached slots back (before, the guest retried the missing slots and
+#    GET promised a size that never came).
 # TAP on stdout.
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/memplugd/lib.sh
@@ -101,6 +104,34 @@ check "memplug.ko keeps only the slot of 128 MiB and the spare ($(slots_of "$VM"
 	test "$(slots_of "$VM")" = 2
 out=$(mctl hotplug patch "$VM" requested 512 --wait 60 2>&1)
 check "module mode again: patch 512 settles: $out" sh -c "echo '$out' | grep -q 'plugged 512 MiB'"
+check "the guest still answers" guest_alive m
+
+# ---- back in module mode, and the carried request cannot be attached ---
+restart --no-module
+check "the VMM registers again with memplugd in local mode" again m 5
+out=$(ctl m 'PATCH {"requested_size_mib":1024}' 'WAIT 10000' | tail -1)
+diag "PATCH 1024 on the VMM's socket: $out"
+plugged=$(json_field "$(ctl m GET | tail -1)" plugged_size_mib)
+diag "plugged in local mode: $plugged MiB"
+fault=/sys/module/memplug/parameters/fault_entry
+echo 0 > "$fault"	# memplugd's batch for the missing slots fails
+restart
+check "the VMM registers again with memplugd in module mode" again m 6
+echo -1 > "$fault"
+VM=$(vm_id m)
+check "memplugd logs that it cannot attach the 1024 MiB request's slots" \
+	grep -q "cannot attach the slots of its 1024 MiB request" "$T/memplugd.log"
+want=$(($(slots_of "$VM") * 128))
+poll 50 0.2 "$want" get_field "$VM" requested_size_mib
+check "the request is lowered to the $want MiB its attached slots back ($(get_field "$VM" requested_size_mib))" \
+	test "$(get_field "$VM" requested_size_mib)" = "$want" -a "$want" -lt 1024
+poll 60 0.5 "$want" get_field "$VM" plugged_size_mib
+check "the guest settles at $want MiB ($(get_field "$VM" plugged_size_mib))" \
+	test "$(get_field "$VM" plugged_size_mib)" = "$want"
+out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1)
+check "with the fault gone, patch 1024 settles: $out" sh -c "echo '$out' | grep -q 'plugged 1024 MiB'"
+check "no guest access left KVM for a slot the VMM had attached" \
+	sh -c "! grep -q 'attached here but not in KVM' '$T/m.err'"
 check "the guest still answers" guest_alive m
 guest m poweroff poweroff 5 > /dev/null
 vmm_wait "$M_PID" 30
