@@ -120,19 +120,10 @@ static int handle_line(struct vmm *vmm, char *line, char *out, size_t len)
 	if (!strcmp(line, "STATS"))
 		return reply_stats(vmm, out, len);
 	if (!strncmp(line, "PATCH ", 6)) {
-		/*
-		 * memplugd attaches a request's slots before it raises the
-		 * request; a PATCH here would let the guest plug into slots
-		 * that KVM does not have.
-		 */
-		if (daemon__owns_slots(vmm))
-			return reply_error(out, len,
-					   "Invalid request: memplugd sets the size in module mode (memplugctl hotplug patch)");
 		ret = hotplug_config__parse_patch(line + 6, strlen(line + 6), &p,
 						  err, sizeof(err));
-		if (!ret) {
-			ret = virtio_mem__patch(vmm->vmem, &p, err, sizeof(err));
-		}
+		if (!ret)
+			ret = daemon__patch(vmm, &p, err, sizeof(err));
 		return ret ? reply_error(out, len, err) : reply_get(vmm, out, len);
 	}
 	if (!strncmp(line, "PUT ", 4) || !strcmp(line, "PUT"))

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -38,6 +39,8 @@ struct vmm_daemon {
 	enum memplug_mode mode;
 	bool seccomp_on;
 	pthread_mutex_t send_lock;
+	/* a registration, from the size it reports to its mode, vs a ctl PATCH */
+	pthread_mutex_t size_lock;
 	pthread_t rx, tx;
 	struct memplug_vmm_state sent;	/* last STATE sent */
 };
@@ -106,9 +109,31 @@ static const struct hotplug_slots_ops hotplug_refuse_ops = {
 	.detach = refuse__detach,
 };
 
-bool daemon__owns_slots(const struct vmm *vmm)
+/*
+ * A PATCH on the VMM's control socket.  In module mode memplugd attaches a
+ * request's slots before it raises the request, so only it may set the
+ * size.  A re-registration holds size_lock from reading the size it
+ * reports until its mode is in force: a PATCH in between would raise a
+ * request the new memplugd never heard of, and the guest would plug into
+ * slots KVM lacks.
+ */
+int daemon__patch(struct vmm *vmm, const struct hotplug_patch *p,
+		  char *err, size_t errlen)
 {
-	return vmm->hp && vmm->hp->ops->remote;
+	struct vmm_daemon *d = vmm->daemon;
+	int ret;
+
+	if (d)
+		pthread_mutex_lock(&d->size_lock);
+	if (vmm->hp && vmm->hp->ops->remote) {
+		snprintf(err, errlen, "Invalid request: memplugd sets the size in module mode (memplugctl hotplug patch)");
+		ret = -EPERM;
+	} else {
+		ret = virtio_mem__patch(vmm->vmem, p, err, errlen);
+	}
+	if (d)
+		pthread_mutex_unlock(&d->size_lock);
+	return ret;
 }
 
 static int daemon__connect(const char *path)
@@ -163,9 +188,15 @@ static void daemon__hotplug_state(struct vmm *vmm, struct hotplug_state *st)
 		st->config = vmm->hc;
 }
 
-/* REGISTER with our fds; waits for REGISTERED.  Returns the fd or -errno. */
+/*
+ * REGISTER with our fds; waits for REGISTERED, at most register_tmo
+ * (memplugd attaches the slots of a carried request first).  Returns the
+ * fd or -errno.
+ */
 static int daemon__register(struct vmm_daemon *d)
 {
+	static const struct timeval register_tmo = { .tv_sec = 10 };
+	static const struct timeval no_tmo;
 	struct vmm *vmm = d->vmm;
 	struct vmm_hotplug *hp = vmm->hp;
 	struct memplug_vmm_msg *m = calloc(1, sizeof(*m));
@@ -190,9 +221,16 @@ static int daemon__register(struct vmm_daemon *d)
 	m->reg.config = st.config;
 	m->reg.plugged_size_mib = st.plugged_size_mib;
 	m->reg.requested_size_mib = st.requested_size_mib;
-	if (scm__send(fd, m, sizeof(*m), fds, 2) ||
+	/*
+	 * A memplugd that never answers must not hold size_lock, and with it
+	 * the control socket's PATCH, for good; afterwards a read waits as
+	 * long as memplugd is there.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &register_tmo, sizeof(register_tmo)) ||
+	    scm__send(fd, m, sizeof(*m), fds, 2) ||
 	    recv(fd, m, sizeof(*m), 0) != sizeof(*m) ||
-	    m->type != MEMPLUG_VMM_REGISTERED) {
+	    m->type != MEMPLUG_VMM_REGISTERED ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &no_tmo, sizeof(no_tmo))) {
 		close(fd);
 		fd = -ECONNREFUSED;
 		goto out;
@@ -378,12 +416,19 @@ static void *daemon__rx(void *arg)
 			close(d->fd);
 		d->fd = -1;
 		pthread_mutex_unlock(&d->send_lock);
-		while ((fd = daemon__register(d)) < 0)
+		for (;;) {
+			pthread_mutex_lock(&d->size_lock);
+			fd = daemon__register(d);
+			if (fd >= 0)
+				break;	/* size_lock held until the mode is in force */
+			pthread_mutex_unlock(&d->size_lock);
 			sleep(1);
+		}
 		pthread_mutex_lock(&d->send_lock);
 		d->fd = fd;
 		pthread_mutex_unlock(&d->send_lock);
 		daemon__mode_changed(d);
+		pthread_mutex_unlock(&d->size_lock);
 		if (d->mode == MEMPLUG_MODE_MODULE)
 			daemon__report_unattached(d);
 		/* after the mode change: tests wait for this line, then act */
@@ -407,6 +452,7 @@ int daemon__init(struct vmm *vmm, const char *path)
 	d->vmm = vmm;
 	d->path = path;
 	pthread_mutex_init(&d->send_lock, NULL);
+	pthread_mutex_init(&d->size_lock, NULL);
 	d->fd = daemon__register(d);
 	if (d->fd < 0) {
 		pr_err("cannot register with memplugd at %s: %s", path,

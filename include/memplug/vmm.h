@@ -164,8 +164,10 @@ int vmm__deny_memslot_ioctls(void);
 /* daemon.c: memplugd's client (--daemon) */
 struct vmm_daemon;
 int daemon__init(struct vmm *vmm, const char *path);
-/* memplugd attaches the slots (module mode): only it may set the size */
-bool daemon__owns_slots(const struct vmm *vmm);
+struct hotplug_patch;
+/* a PATCH on the control socket: refused while memplugd sets the size */
+int daemon__patch(struct vmm *vmm, const struct hotplug_patch *p,
+		  char *err, size_t errlen);
 
 /* control.c */
 int control__init(struct vmm *vmm);
