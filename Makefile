@@ -51,6 +51,17 @@ STRESS_TESTS :=
 
 all: deps-quiet
 
+# make -j on a fresh machine: no rule may run before the packages (gcc,
+# libnl's headers, the kernel) are in.  Make remakes the makefiles it
+# includes first, alone, and then starts over: this one is the stamp of a
+# scripts/deps run.  The deps-quiet prerequisites still check each time.
+ifneq ($(filter-out clean deps check-fresh,$(or $(MAKECMDGOALS),all)),)
+include $(B)/deps.mk
+endif
+$(B)/deps.mk: scripts/deps
+	@scripts/deps
+	@mkdir -p $(dir $@) && echo '# scripts/deps has run (the top Makefile)' > $@
+
 # lib/: the netlink client every program links (before the fragments,
 # which use these names in their prerequisites).
 MEMPLUG_NL_OBJS := $(B)/lib/genl.o $(B)/lib/memplug_nl.o
