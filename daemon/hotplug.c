@@ -25,17 +25,9 @@
 
 #define MIB(x)	((uint64_t)(x) << 20)
 
-uint64_t mpd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 bool mpd_deadline_near(uint64_t deadline_ns)
 {
-	return deadline_ns && mpd_now_ns() + MPD_DEADLINE_MARGIN_NS > deadline_ns;
+	return deadline_ns && mp_now_ns() + MPD_DEADLINE_MARGIN_NS > deadline_ns;
 }
 
 static int fail(struct mpd_reply *r, int err, const char *msg)

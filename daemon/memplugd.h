@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "memplug/clock.h"
 #include "memplug/genl.h"
 #include "memplug/hotplug_config.h"
 #include "memplug/vmm_proto.h"
@@ -93,7 +94,6 @@ struct mpd_request {
  * takes effect.  The longest part of one step is the VMM's answer.
  */
 #define MPD_DEADLINE_MARGIN_NS	((MPD_VMM_TIMEOUT_MS + 500) * 1000000ULL)
-uint64_t mpd_now_ns(void);
 /* too late to start a step of a change relayed with @deadline_ns (0: none) */
 bool mpd_deadline_near(uint64_t deadline_ns);
 

@@ -302,19 +302,11 @@ void relay__detach(struct mpd *d, struct mpd_vm *vm)
 			d->nl.extack[0] ? d->nl.extack : strerror(-err));
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* One SLOTS_APPLY: attach or detach region slots idx[0..n). */
 int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
 		 int n, bool attach, struct mpd_reply *r)
 {
-	uint64_t slot = vm->cfg.slot_size_mib << 20, t0 = now_ns();
+	uint64_t slot = vm->cfg.slot_size_mib << 20, t0 = mp_now_ns();
 	struct memplug_slot *s = calloc(n, sizeof(*s));
 	struct memplug_times t = { 0 };
 	int i, err;
@@ -340,7 +332,7 @@ int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
 	mpd_log(LOG_DEBUG, "VM %u: %s %d slots (kernel %llu us, round trip %llu us)",
 		vm->id, attach ? "attached" : "detached", n,
 		(unsigned long long)t.total / 1000,
-		(unsigned long long)(now_ns() - t0) / 1000);
+		(unsigned long long)(mp_now_ns() - t0) / 1000);
 	return 0;
 }
 

@@ -4,7 +4,7 @@ PROGS += $(B)/tools/memplugctl
 MEMPLUGCTL_SRCS := $(addprefix tools/memplugctl/, \
 		memplugctl.c vm.c hotplug.c monitor.c print.c)
 $(B)/tools/memplugctl: $(MEMPLUGCTL_SRCS) tools/memplugctl/memplugctl.h \
-		tools/memplugctl/print.h \
+		tools/memplugctl/print.h include/memplug/clock.h \
 		include/memplug/vmm_proto.h $(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) $(JSON_CFLAGS) -o $@ $(MEMPLUGCTL_SRCS) \

@@ -248,7 +248,7 @@ static void daemon__reply(struct vmm_daemon *d, uint32_t seq, int err,
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_REPLY, .seq = seq };
 
 	m.reply.err = err;
-	m.reply.timestamp_ns = vmm__now_ns();	/* the guest was just told */
+	m.reply.timestamp_ns = mp_now_ns();	/* the guest was just told */
 	if (text)
 		snprintf(m.reply.text, sizeof(m.reply.text), "%s", text);
 	daemon__send(d, &m);
@@ -303,7 +303,7 @@ static void daemon__state(struct vmm_daemon *d, bool force)
 	    m.state.plugged_size_mib == d->sent.plugged_size_mib &&
 	    m.state.requested_size_mib == d->sent.requested_size_mib)
 		return;
-	m.state.timestamp_ns = vmm__now_ns();
+	m.state.timestamp_ns = mp_now_ns();
 	if (!daemon__send(d, &m))
 		d->sent = m.state;
 }

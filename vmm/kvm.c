@@ -51,14 +51,6 @@ void *vmm__mmap_aligned(uint64_t size, int flags, int fd)
 	return p;
 }
 
-uint64_t vmm__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 int kvm__set_slot(struct vmm *vmm, uint32_t slot, uint64_t gpa, uint64_t size,
 		  void *hva)
 {

@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 		return control__client(argv[2], argc - 3, argv + 3);
 	}
 
-	vmm->start_ns = vmm__now_ns();
+	vmm->start_ns = mp_now_ns();
 	vmm->cfg.ram_size = 512ULL << 20;
 	vmm->cfg.nr_vcpus = 1;
 	vmm->cfg.console_stdio = true;
@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&vmm->exit_cond, &vmm->exit_lock, &ts);
 		if (vmm->cfg.boot_timeout && vmm->running && !vmm->init_ns &&
-		    vmm__now_ns() - vmm->start_ns > vmm->cfg.boot_timeout * 1000000000ULL) {
+		    mp_now_ns() - vmm->start_ns > vmm->cfg.boot_timeout * 1000000000ULL) {
 			vmm->exit_reason = VMM_EXIT_TIMEOUT;
 			vmm->exit_msg = "the guest did not reach its init in time";
 		}

@@ -84,7 +84,7 @@ static void update_irq(struct vmm *vmm, struct vmm_serial *s)
 static void tx(struct vmm *vmm, struct vmm_serial *s, uint8_t c)
 {
 	if (!s->first_ns) {
-		s->first_ns = vmm__now_ns();
+		s->first_ns = mp_now_ns();
 		pr_info("first console output after %.1f ms",
 			(s->first_ns - vmm->start_ns) / 1e6);
 	}
@@ -98,7 +98,7 @@ static void tx(struct vmm *vmm, struct vmm_serial *s, uint8_t c)
 		s->line[s->line_len] = 0;
 		if (!vmm->init_ns && !strncmp(s->line, VMM_READY_MARKER,
 					      strlen(VMM_READY_MARKER))) {
-			vmm->init_ns = vmm__now_ns();
+			vmm->init_ns = mp_now_ns();
 			pr_info("guest reached init after %.1f ms",
 				(vmm->init_ns - vmm->start_ns) / 1e6);
 		}

@@ -162,7 +162,7 @@ static int start(struct vmm *vmm)
 			return ret;
 		}
 	}
-	vmm->start_ns = vmm__now_ns();	/* boot times count from here */
+	vmm->start_ns = mp_now_ns();	/* boot times count from here */
 	__atomic_store_n(&vmm->running, true, __ATOMIC_RELEASE);
 	return kvm__start_vcpus(vmm) ? -EIO : 0;
 }

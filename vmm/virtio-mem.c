@@ -58,14 +58,6 @@ struct virtio_mem {
 	bool trace;			/* MEMPLUG_VMM_TRACE=1: log requests */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static bool test_block(struct virtio_mem *vm, uint64_t b)
 {
 	return vm->plugged[b / 64] & (1ULL << (b % 64));
@@ -170,9 +162,9 @@ static int attach_slot(struct virtio_mem *vm, uint32_t s)
 
 	pthread_mutex_lock(&vm->slot_lock);
 	if (!vm->hp->attached[s]) {
-		t0 = now_ns();
+		t0 = mp_now_ns();
 		ret = hotplug__attach(vm->hp, s);
-		vm->times.attach_ns_total += now_ns() - t0;
+		vm->times.attach_ns_total += mp_now_ns() - t0;
 		vm->times.nr_attach++;
 		if (ret)
 			attach_failed(vm, s, ret);
@@ -191,9 +183,9 @@ void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
 	pthread_mutex_lock(&vm->lock);
 	pthread_mutex_lock(&vm->slot_lock);
 	if (vm->hp->attached[s] && !vm->slot_blocks[s] && s >= slots_needed(vm)) {
-		t0 = now_ns();
+		t0 = mp_now_ns();
 		ret = hotplug__detach(vm->hp, s);
-		vm->times.attach_ns_total += now_ns() - t0;
+		vm->times.attach_ns_total += mp_now_ns() - t0;
 		vm->times.nr_detach++;
 		if (ret)
 			pr_err("detaching slot %u (%s): %s", s, vm->hp->ops->name,
@@ -212,7 +204,7 @@ void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
 
 static void note_progress(struct virtio_mem *vm)
 {
-	uint64_t t = now_ns();
+	uint64_t t = mp_now_ns();
 
 	if (vm->times.patch_ns && !vm->times.first_req_ns)
 		vm->times.first_req_ns = t;
@@ -354,7 +346,7 @@ static uint16_t process_state(struct virtio_mem *vm, uint64_t addr, uint16_t nb,
 static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *req,
 			   struct virtio_mem_resp *resp)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = mp_now_ns();
 	uint64_t plugged = vm->plugged_size, usable = vm->usable_region_size;
 
 	memset(resp, 0, sizeof(*resp));
@@ -387,7 +379,7 @@ static void handle_request(struct virtio_mem *vm, const struct virtio_mem_req *r
 		pr_info("virtio-mem: +%.3f ms req %u addr %#llx nb %u -> %u (%.3f ms), plugged %llu MiB",
 			vm->times.patch_ns ? (t0 - vm->times.patch_ns) / 1e6 : 0.0,
 			req->type, (unsigned long long)req->u.plug.addr,
-			req->u.plug.nb_blocks, resp->type, (now_ns() - t0) / 1e6,
+			req->u.plug.nb_blocks, resp->type, (mp_now_ns() - t0) / 1e6,
 			(unsigned long long)(vm->plugged_size / MIB));
 }
 
@@ -527,7 +519,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 		return ret;
 	req = p->requested_size_mib * MIB;
 	pthread_mutex_lock(&vm->patch_lock);
-	t0 = now_ns();
+	t0 = mp_now_ns();
 	pthread_mutex_lock(&vm->lock);
 	active = driver_active(vm);
 	n = vm->attach == VMM_ATTACH_PATCH ? round_up(req, vm->slot_size) / vm->slot_size : 0;
@@ -557,7 +549,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 		goto out;
 	if (vm->plugged_size == req)
 		vm->times.settled_ns = vm->times.patch_ns;
-	vm->times.attached_ns = now_ns();
+	vm->times.attached_ns = mp_now_ns();
 	update_usable(vm, false);
 	/* spares memplugd moves leave our anonymous memory behind */
 	hotplug__queue_drop(vm->hp);

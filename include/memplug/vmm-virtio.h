@@ -115,7 +115,7 @@ struct virtio_mem_stats {
 	uint64_t bad_chain;
 };
 
-/* Timestamps (vmm__now_ns) of the last PATCH and its phases. */
+/* Timestamps (mp_now_ns) of the last PATCH and its phases. */
 struct virtio_mem_times {
 	uint64_t patch_ns;		/* PATCH accepted */
 	uint64_t attached_ns;		/* slots attached ahead */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "memplug/clock.h"
 #include "memplug/hotplug_config.h"
 #include "memplug/vmm-hotplug.h"
 
@@ -113,7 +114,6 @@ struct vmm {
 #define pr_info(fmt, ...) fprintf(stderr, "memplug-vmm: " fmt "\n", ##__VA_ARGS__)
 #define pr_err(fmt, ...) fprintf(stderr, "memplug-vmm: error: " fmt "\n", ##__VA_ARGS__)
 
-uint64_t vmm__now_ns(void);
 
 /* start.c: the hotplug region, at least @size and @hc's total (if any) */
 int vmm__reserve_hotplug(struct vmm *vmm, const struct hotplug_config *hc,

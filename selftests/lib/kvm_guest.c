@@ -47,14 +47,6 @@ static const uint8_t access_code[] = {
 	0xf4,			/* hlt */
 };
 
-uint64_t kvm_guest__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 int kvm_guest__set_slot(struct kvm_guest *g, uint32_t slot, uint64_t gpa,
 			uint64_t size, void *hva)
 {

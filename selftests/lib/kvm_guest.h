@@ -14,6 +14,8 @@
 #include <linux/kvm.h>
 #include <stdint.h>
 
+#include "memplug/clock.h"
+
 #define KVM_GUEST_BASE_SIZE	(2ULL << 20)
 #define KVM_GUEST_MAP_SIZE	(64ULL << 30)
 
@@ -44,6 +46,5 @@ int kvm_guest__read(struct kvm_guest *g, uint64_t gpa, uint64_t *val);
 int kvm_guest__write(struct kvm_guest *g, uint64_t gpa, uint64_t val);
 
 /* Monotonic clock in nanoseconds. */
-uint64_t kvm_guest__now_ns(void);
 
 #endif

@@ -233,7 +233,7 @@ static int raw_socket(void)
 
 static uint64_t now_s(void)
 {
-	return kvm_guest__now_ns() / 1000000000ULL;
+	return mp_now_ns() / 1000000000ULL;
 }
 
 /* Random requests on a few sockets until @until; sockets come and go. */

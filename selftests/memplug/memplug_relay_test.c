@@ -327,10 +327,10 @@ TEST_F_TIMEOUT(relay, silent_owner_times_out, 120)
 	pid_t pid;
 
 	ASSERT_EQ(0, memplug_nl__open(&c));
-	t0 = kvm_guest__now_ns();
+	t0 = mp_now_ns();
 	if (!system("modprobe wireguard && rmmod wireguard"))
 		TH_LOG("modprobe + rmmod wireguard, nothing else running: %.0f ms",
-		       (kvm_guest__now_ns() - t0) / 1e6);
+		       (mp_now_ns() - t0) / 1e6);
 	loader_done = 0;
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -349,19 +349,19 @@ TEST_F_TIMEOUT(relay, silent_owner_times_out, 120)
 	for (i = 0; i < 20; i++) {
 		uint64_t d;
 
-		t0 = kvm_guest__now_ns();
+		t0 = mp_now_ns();
 		ASSERT_LT(0, genl_ctrl_resolve(c.sk, "nlctrl"));
-		d = kvm_guest__now_ns() - t0;
+		d = mp_now_ns() - t0;
 		sum += d;
 		worst = d > worst ? d : worst;
 		usleep(50000);
 	}
 	TH_LOG("family lookup while the GETs loop: mean %.2f ms, worst %.2f ms",
 	       sum / 20 / 1e6, worst / 1e6);
-	t0 = kvm_guest__now_ns();
+	t0 = mp_now_ns();
 	if (!system("modprobe wireguard && rmmod wireguard"))
 		TH_LOG("modprobe + rmmod wireguard meanwhile: %.0f ms",
-		       (kvm_guest__now_ns() - t0) / 1e6);
+		       (mp_now_ns() - t0) / 1e6);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	/* The GET loop's requests went with its sockets: room for ours. */
@@ -573,7 +573,7 @@ static void *cross_call(void *arg)
 		k->other++;
 		return NULL;
 	}
-	for (i = 0; kvm_guest__now_ns() < k->deadline; i++) {
+	for (i = 0; mp_now_ns() < k->deadline; i++) {
 		/* Lengths differ from request to request: 30 to 210 bytes. */
 		pad = (k->n * 37 + i * 53) % 180;
 		snprintf(body, sizeof(body), "{\"caller\":%d,\"round\":%d,\"pad\":\"%.*s\"}",
@@ -648,7 +648,7 @@ TEST_F_TIMEOUT(relay, error_texts_never_cross, 120)
 	self->o.text = "refused:";
 	self->o.mode = OWNER_ERRNO;
 
-	deadline = kvm_guest__now_ns() + 10000000000ULL;
+	deadline = mp_now_ns() + 10000000000ULL;
 	for (i = 0; i < CROSS_VMS * MEMPLUG_RELAY_VM_MAX; i++) {
 		k[i] = (struct crosser){ .id = ids[i % CROSS_VMS], .n = i,
 					 .deadline = deadline };

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "memplug/clock.h"
+
 #define BENCH_MAX_ROUNDS	64
 #define BENCH_MAX_SIZES		8
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -128,7 +130,6 @@ void bench_stats__of(double *v, int n, struct bench_stats *s);
 double bench__pct(const double *sorted, int n, double p);
 
 /* plug.c */
-uint64_t bench__now_ns(void);
 void bench__sleep_until(uint64_t ns);
 void bench_round__init(struct bench_round *r, uint64_t from, uint64_t to);
 /* A plugged size seen at @ns: true once plugged == requested. */

@@ -41,7 +41,7 @@ static bool boot__gone(int pid)
 
 int bench__boot(const char *console, int pid, int timeout_s, double *ms)
 {
-	uint64_t t0 = bench__now_ns(), now = t0, next = t0;
+	uint64_t t0 = mp_now_ns(), now = t0, next = t0;
 	size_t keep = sizeof(BOOT_MARKER) - 1, have = 0;
 	char buf[4096 + sizeof(BOOT_MARKER)];
 	unsigned int tick = 0;
@@ -56,7 +56,7 @@ int bench__boot(const char *console, int pid, int timeout_s, double *ms)
 			have += n;
 			buf[have] = 0;
 			if (memmem(buf, have, BOOT_MARKER, keep)) {
-				*ms = (bench__now_ns() - t0) / 1e6;
+				*ms = (mp_now_ns() - t0) / 1e6;
 				close(fd);
 				return 0;
 			}
@@ -75,7 +75,7 @@ int bench__boot(const char *console, int pid, int timeout_s, double *ms)
 		}
 		next += BOOT_POLL_NS;
 		bench__sleep_until(next);
-		now = bench__now_ns();
+		now = mp_now_ns();
 	}
 	if (fd >= 0)
 		close(fd);

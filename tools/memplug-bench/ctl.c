@@ -99,9 +99,9 @@ static int ctl__request(struct bench_target *t, struct bench_round *r)
 
 	snprintf(line, sizeof(line), "PATCH {\"requested_size_mib\":%llu}",
 		 (unsigned long long)r->to_mib);
-	r->t0 = bench__now_ns();
+	r->t0 = mp_now_ns();
 	err = ctl__call(t->priv, line, out, sizeof(out));
-	r->ms[BENCH_PH_REPLY] = (bench__now_ns() - r->t0) / 1e6;
+	r->ms[BENCH_PH_REPLY] = (mp_now_ns() - r->t0) / 1e6;
 	if (err == -EINVAL && strstr(out, "not active"))
 		return -EAGAIN;		/* the guest's driver is not up yet */
 	if (err)
@@ -120,7 +120,7 @@ static int ctl__watch(struct bench_target *t, struct bench_round *r)
 	snprintf(line, sizeof(line), "WAIT %d", CTL_WAIT_MS);
 	for (;;) {
 		err = ctl__call(t->priv, line, out, sizeof(out));
-		now = bench__now_ns();
+		now = mp_now_ns();
 		if (!err) {
 			bench_round__progress(r, r->to_mib, now);
 			break;
@@ -130,7 +130,7 @@ static int ctl__watch(struct bench_target *t, struct bench_round *r)
 		err = ctl__get(t, &mib);
 		if (err)
 			return err;
-		now = bench__now_ns();
+		now = mp_now_ns();
 		if (bench_round__progress(r, mib, now) ||
 		    bench_round__stalled(t, r, now))
 			break;

@@ -141,10 +141,10 @@ static int nl__request(struct bench_target *t, struct bench_round *r)
 	snprintf(body, sizeof(body), "{\"requested_size_mib\":%llu}",
 		 (unsigned long long)r->to_mib);
 	n->cur = r;
-	r->t0 = bench__now_ns();
+	r->t0 = mp_now_ns();
 	err = memplug_nl__relay(&n->req, MEMPLUG_CMD_HOTPLUG_PATCH, n->vm,
 				body, out, sizeof(out));
-	r->ms[BENCH_PH_REPLY] = (bench__now_ns() - r->t0) / 1e6;
+	r->ms[BENCH_PH_REPLY] = (mp_now_ns() - r->t0) / 1e6;
 	if (err && err != -EAGAIN)
 		genl_conn__perror(&n->req, err);
 	return err;
@@ -158,11 +158,11 @@ static int nl__watch(struct bench_target *t, struct bench_round *r)
 
 	n->cur = r;
 	while (!err && r->ms[BENCH_PH_SETTLED] < 0 &&
-	       !bench_round__stalled(t, r, bench__now_ns()))
+	       !bench_round__stalled(t, r, mp_now_ns()))
 		err = nl__pump(n, 100);
 	/* memplugd detaches emptied slots after the guest let go of them */
-	until = bench__now_ns() + NL_DETACH_LINGER_MS * 1000000ULL;
-	while (!err && r->to_mib < r->from_mib && bench__now_ns() < until)
+	until = mp_now_ns() + NL_DETACH_LINGER_MS * 1000000ULL;
+	while (!err && r->to_mib < r->from_mib && mp_now_ns() < until)
 		err = nl__pump(n, 50);
 	n->cur = NULL;
 	if (n->lost)

@@ -33,14 +33,6 @@ const char *const bench_phase_names[BENCH_PH_NR] = {
 	[BENCH_PH_HOST] = "host",
 };
 
-uint64_t bench__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 void bench__sleep_until(uint64_t ns)
 {
 	struct timespec ts = { .tv_sec = ns / 1000000000ULL,
@@ -248,7 +240,7 @@ int bench__resize(struct bench_target *t, struct bench_rows *rows,
  */
 int bench__wait_ready(struct bench_target *t, int timeout_s)
 {
-	uint64_t deadline = bench__now_ns() + timeout_s * 1000000000ULL;
+	uint64_t deadline = mp_now_ns() + timeout_s * 1000000000ULL;
 	struct bench_round r;
 	uint64_t cur;
 	int err;
@@ -261,8 +253,8 @@ int bench__wait_ready(struct bench_target *t, int timeout_s)
 		}
 		if (err != -EAGAIN)
 			return err;
-		bench__sleep_until(bench__now_ns() + 100000000ULL);
-	} while (bench__now_ns() < deadline);
+		bench__sleep_until(mp_now_ns() + 100000000ULL);
+	} while (mp_now_ns() < deadline);
 	fprintf(stderr, "%s: the guest's virtio-mem driver did not come up in %d s\n",
 		t->system, timeout_s);
 	return -ETIMEDOUT;
@@ -316,12 +308,12 @@ int bench__get_during_unplug(struct bench_target *t, struct bench_rows *rows,
 	if (err)
 		return err;
 	t->stall_s = stall_s;
-	next = bench__now_ns();
+	next = mp_now_ns();
 	for (;;) {
 		bench__sleep_until(next);
-		t1 = bench__now_ns();
+		t1 = mp_now_ns();
 		err = t->ops->get(t, &mib);
-		t2 = bench__now_ns();
+		t2 = mp_now_ns();
 		if (err)
 			break;
 		if (!(n & 1023)) {

@@ -95,9 +95,9 @@ static int qmp__request(struct bench_target *t, struct bench_round *r)
 	snprintf(cmd, sizeof(cmd), "{\"execute\":\"qom-set\",\"arguments\":"
 		 "{\"path\":\"" QMP_DEVICE "\",\"property\":\"requested-size\","
 		 "\"value\":%llu}}", (unsigned long long)r->to_mib << 20);
-	r->t0 = bench__now_ns();
+	r->t0 = mp_now_ns();
 	err = qmp__cmd(t->priv, cmd, out, sizeof(out));
-	r->ms[BENCH_PH_REPLY] = (bench__now_ns() - r->t0) / 1e6;
+	r->ms[BENCH_PH_REPLY] = (mp_now_ns() - r->t0) / 1e6;
 	if (err) {
 		fprintf(stderr, "%s: qom-set: %s\n", t->system,
 			err == -EINVAL ? out : strerror(-err));
@@ -116,7 +116,7 @@ static int qmp__watch(struct bench_target *t, struct bench_round *r)
 		err = qmp__get(t, &mib);
 		if (err)
 			return err;
-		now = bench__now_ns();
+		now = mp_now_ns();
 		if (bench_round__progress(r, mib, now) ||
 		    bench_round__stalled(t, r, now))
 			return 0;
@@ -159,7 +159,7 @@ int qmp_target__open(struct bench_target *t, const char *path)
 			break;
 		}
 		err = -errno;
-		bench__sleep_until(bench__now_ns() + 100000000ULL);
+		bench__sleep_until(mp_now_ns() + 100000000ULL);
 	}
 	if (q->fd < 0 || err) {
 		fprintf(stderr, "memplug-bench: QMP %s: %s\n", path,

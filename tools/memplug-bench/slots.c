@@ -144,32 +144,32 @@ static int slots__run(struct slots_bench *b, uint64_t size, unsigned int n,
 		for (pass = 0; pass < 2 && !err; pass++) {
 			if (pass == !first) {
 				/* The way a VMM does it today: one ioctl per slot. */
-				t0 = bench__now_ns();
+				t0 = mp_now_ns();
 				for (i = 0; i < n && !err; i++)
 					err = slots__raw_set(vm_fd, s[i].id,
 							     s[i].gpa, size,
 							     s[i].hva);
-				t1 = bench__now_ns();
+				t1 = mp_now_ns();
 				for (i = 0; i < n && !err; i++)
 					err = slots__raw_set(vm_fd, s[i].id,
 							     s[i].gpa, 0,
 							     s[i].hva);
-				t2 = bench__now_ns();
+				t2 = mp_now_ns();
 				rv[0][round] = (t1 - t0) / 1e3 / n;
 				rv[1][round] = (t2 - t1) / 1e3 / n;
 			} else {
 				for (i = 0; i < n; i++)
 					s[i].size = size;
-				t0 = bench__now_ns();
+				t0 = mp_now_ns();
 				err = memplug_nl__apply(&b->nl, vm_id, s, n,
 							&t);
-				t1 = bench__now_ns();
+				t1 = mp_now_ns();
 				rv[4][round] = t.total / 1e3 / n;
 				for (i = 0; i < n; i++)
 					s[i].size = 0;
 				err = err ?: memplug_nl__apply(&b->nl, vm_id, s,
 							       n, &t);
-				t2 = bench__now_ns();
+				t2 = mp_now_ns();
 				rv[5][round] = t.total / 1e3 / n;
 				rv[2][round] = (t1 - t0) / 1e3 / n;
 				rv[3][round] = (t2 - t1) / 1e3 / n;
@@ -203,15 +203,15 @@ static int slots__run(struct slots_bench *b, uint64_t size, unsigned int n,
 		s[i].size = size;
 	err = err ?: memplug_nl__apply(&b->nl, vm_id, s, n, &t);
 	for (pass = 0; pass < 2 && !err; pass++) {
-		t0 = bench__now_ns();
+		t0 = mp_now_ns();
 		if (pass == !batch_first) {
 			for (i = 0; i < n && !err; i++)
 				err = slots__raw_set(vm_fd, s[i].id, s[i].gpa,
 						     size, s[i].hva);
-			out->raw_nop = (bench__now_ns() - t0) / 1e3 / n;
+			out->raw_nop = (mp_now_ns() - t0) / 1e3 / n;
 		} else {
 			err = memplug_nl__apply(&b->nl, vm_id, s, n, &t);
-			out->batch_nop = (bench__now_ns() - t0) / 1e3 / n;
+			out->batch_nop = (mp_now_ns() - t0) / 1e3 / n;
 			out->kernel_nop = t.total / 1e3 / n;
 		}
 	}

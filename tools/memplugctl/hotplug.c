@@ -21,18 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memplug/clock.h"
 #include "memplug/vmm_proto.h"
 #include "memplugctl.h"
 
 #define WAIT_DEFAULT_S	60
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* The same request on memplugd's socket; 0 or -errno with @err filled. */
 static int hotplug__socket(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
@@ -229,7 +222,7 @@ static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 		    !json_u64(body, "requested_size_mib", &requested) &&
 		    plugged == requested)
 			break;
-		if (now_ns() > deadline) {
+		if (mp_now_ns() > deadline) {
 			fprintf(stderr, "Error: timed out after %d s: plugged %" PRIu64
 				" MiB, requested %" PRIu64 " MiB.\n", timeout_s,
 				plugged, requested);
@@ -240,7 +233,7 @@ static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 	print_open_object(ctl, NULL);
 	print_uint(ctl, "vm", "vm %u:", vm);
 	print_u64(ctl, "plugged_size_mib", " plugged %" PRIu64 " MiB", plugged);
-	print_double(ctl, "wait_ms", " after %.1f ms", 1, (now_ns() - t0) / 1e6);
+	print_double(ctl, "wait_ms", " after %.1f ms", 1, (mp_now_ns() - t0) / 1e6);
 	print_nl(ctl);
 	print_close_object(ctl);
 	return 0;
@@ -290,7 +283,7 @@ static int hotplug__patch(struct memplugctl *ctl, uint32_t vm)
 			memplugctl__arg(ctl));
 		return -EINVAL;
 	}
-	t0 = now_ns();
+	t0 = mp_now_ns();
 	err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_PATCH, vm, body,
 				  out, sizeof(out));
 	if (err)
