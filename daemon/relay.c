@@ -113,8 +113,14 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
 	req.cmd = gnlh->cmd;
 	req.vm_id = nla_get_u32(tb[MEMPLUG_A_VM_ID]);
 	if (tb[MEMPLUG_A_HOTPLUG_BODY]) {
+		/*
+		 * All of it but the final NUL: a NUL inside reaches the parser,
+		 * which refuses it, as it does on memplugd's own socket.
+		 */
 		req.body = nla_data(tb[MEMPLUG_A_HOTPLUG_BODY]);
-		req.body_len = strnlen(req.body, nla_len(tb[MEMPLUG_A_HOTPLUG_BODY]));
+		req.body_len = nla_len(tb[MEMPLUG_A_HOTPLUG_BODY]);
+		if (req.body_len && !req.body[req.body_len - 1])
+			req.body_len--;
 	} else {
 		req.body = "";
 	}

@@ -271,6 +271,15 @@ int memplug_nl_relay_doit(struct sk_buff *skb, struct genl_info *info)
 	     cmd == MEMPLUG_CMD_HOTPLUG_PATCH) &&
 	    memplug_req_attr_missing(info, MEMPLUG_A_HOTPLUG_BODY))
 		return -EINVAL;
+	/*
+	 * NLA_NUL_STRING only asks for a NUL somewhere: "{...}\0junk\0"
+	 * passes it.  The owner would parse a body other than the one sent.
+	 */
+	if (body && strnlen(nla_data(body), nla_len(body)) != nla_len(body) - 1) {
+		NL_SET_ERR_MSG_ATTR(info->extack, body,
+				    "memplug: hotplug-body has a NUL before its end");
+		return -EINVAL;
+	}
 	vm = memplug_vm_get_attr(info);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);

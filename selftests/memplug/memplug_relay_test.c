@@ -442,6 +442,33 @@ TEST_F(relay, in_flight_bounded)
  * answer (it used to swallow the caller's ack); an errno without text
  * still comes with a message.
  */
+/*
+ * A body with a NUL inside ("{...}\0junk"): the owner would parse only
+ * what comes before it.  The module refuses it and relays nothing.
+ */
+TEST_F(relay, body_with_a_nul_inside_is_refused)
+{
+	static const char body[] = "{\"requested_size_mib\":2}\0junk";
+	struct genl_conn c;
+	struct nl_msg *msg;
+	int err;
+
+	ASSERT_EQ(0, memplug_nl__open(&c));
+	self->o.mode = OWNER_OK;
+	msg = nlmsg_alloc();
+	ASSERT_NE(NULL, msg);
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c.family, 0, 0,
+		    MEMPLUG_CMD_HOTPLUG_PATCH, c.version);
+	nla_put_u32(msg, MEMPLUG_A_VM_ID, self->id);
+	nla_put(msg, MEMPLUG_A_HOTPLUG_BODY, sizeof(body), body);
+	err = genl_conn__request(&c, msg, NULL, NULL);
+	EXPECT_EQ(-EINVAL, err);
+	EXPECT_STREQ("memplug: hotplug-body has a NUL before its end", c.extack);
+	usleep(100000);
+	EXPECT_EQ(0, self->o.requests);
+	genl_conn__close(&c);
+}
+
 TEST_F(relay, owner_errno_checked)
 {
 	char out[MEMPLUG_HOTPLUG_BODY_MAX];
