@@ -39,17 +39,57 @@ struct vmm_daemon {
 	enum memplug_mode mode;
 	bool seccomp_on;
 	pthread_mutex_t send_lock;
+	/* slots emptied under the device's locks, not yet reported (empty_lock) */
+	pthread_mutex_t empty_lock;
+	uint8_t *empty;
+	bool any_empty;
+	struct memplug_vmm_slots *ranges;	/* send_empty's, with send_lock */
 	/* a registration, from the size it reports to its mode, vs a ctl PATCH */
 	pthread_mutex_t size_lock;
 	pthread_t rx, tx;
 	struct memplug_vmm_state sent;	/* last STATE sent */
 };
 
+/*
+ * The slots reported empty, as SLOTS_EMPTY ranges; with send_lock.  Before
+ * every other message: a report queued before the VMM took a REQUEST
+ * reaches memplugd before that REQUEST's REPLY, as if sent at once, so that
+ * memplugd never judges it by the newer request.  The sends may wait for
+ * room; empty_lock, which the device takes, is not held meanwhile.
+ */
+static void daemon__send_empty(struct vmm_daemon *d)
+{
+	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_SLOTS_EMPTY };
+	uint32_t s, first, nr = 0, i, n = d->vmm->hp->nr_slots;
+
+	pthread_mutex_lock(&d->empty_lock);
+	for (s = 0; d->any_empty && s < n; s++) {
+		if (!d->empty[s])
+			continue;
+		for (first = s; s < n && d->empty[s]; s++)
+			d->empty[s] = 0;
+		d->ranges[nr].first = first;
+		d->ranges[nr++].count = s - first;
+	}
+	d->any_empty = false;
+	pthread_mutex_unlock(&d->empty_lock);
+	for (i = 0; i < nr && d->fd >= 0; i++) {
+		m.slots = d->ranges[i];
+		/* lost to a memplugd that went away: registering again reports them */
+		send(d->fd, &m, sizeof(m), MSG_NOSIGNAL);
+	}
+}
+
+/*
+ * From the rx and tx threads only, never with the device's locks held: a
+ * memplugd that stops reading its socket may block this, not the guest.
+ */
 static int daemon__send(struct vmm_daemon *d, const struct memplug_vmm_msg *m)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&d->send_lock);
+	daemon__send_empty(d);
 	if (d->fd < 0 ||
 	    send(d->fd, m, sizeof(*m), MSG_NOSIGNAL) != sizeof(*m))
 		ret = -EPIPE;
@@ -66,17 +106,19 @@ static int daemon__attach(void *ctx, const struct hotplug_slot *s)
 static int daemon__detach(void *ctx, const struct hotplug_slot *s)
 {
 	struct vmm_daemon *d = ctx;
-	struct memplug_vmm_msg m = {
-		.type = MEMPLUG_VMM_SLOTS_EMPTY,
-		.slots = { .first = s->index, .count = 1 },
-	};
 	int ret;
 
-	/* Empty and outside the request: memplugd detaches it (batched). */
+	/*
+	 * Empty and outside the request: memplugd detaches it (batched).  We
+	 * hold the device's locks: the tx thread sends the report.
+	 */
 	ret = hotplug__unmap_slot(s);
 	if (ret)
 		return ret;
-	daemon__send(d, &m);
+	pthread_mutex_lock(&d->empty_lock);
+	d->empty[s->index] = 1;
+	d->any_empty = true;
+	pthread_mutex_unlock(&d->empty_lock);
 	return 0;
 }
 
@@ -321,17 +363,14 @@ static void *daemon__tx(void *arg)
 			virtio_mem__wait_change(vmem, &gen, 100);
 		else
 			usleep(100 * 1000);	/* paused: until START */
+		pthread_mutex_lock(&d->send_lock);
+		daemon__send_empty(d);
+		pthread_mutex_unlock(&d->send_lock);
 		daemon__state(d, false);
 	}
 	return NULL;
 }
 
-/*
- * memplugd restarted, maybe in the other mode.  Local to module: our own
- * memslot ioctls stay right (memplugd's attach of the same slot is the
- * same region, which KVM takes as no change).  Module to local: the
- * filter keeps us from ever attaching a slot again; refuse instead.
- */
 /*
  * memplugd came back, perhaps in the other mode: the slot operations
  * follow it, both ways.  In module mode memplugd changes the memslots
@@ -453,6 +492,12 @@ int daemon__init(struct vmm *vmm, const char *path)
 	d->path = path;
 	pthread_mutex_init(&d->send_lock, NULL);
 	pthread_mutex_init(&d->size_lock, NULL);
+	pthread_mutex_init(&d->empty_lock, NULL);
+	/* nr_slots <= nr_slot_ids (set_hotplug); a range holds a slot at least */
+	d->empty = calloc(vmm->hp->nr_slot_ids, 1);
+	d->ranges = calloc(vmm->hp->nr_slot_ids, sizeof(*d->ranges));
+	if (!d->empty || !d->ranges)
+		return -ENOMEM;
 	d->fd = daemon__register(d);
 	if (d->fd < 0) {
 		pr_err("cannot register with memplugd at %s: %s", path,
