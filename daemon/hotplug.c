@@ -111,7 +111,7 @@ static void hotplug__put(struct mpd *d, struct mpd_vm *vm,
 		return;
 	}
 	m.config = cfg;
-	if (vmm__call(d, vm, &m, r))
+	if (peer__call(d, vm, &m, r))
 		return;
 	err = hotplug__configure(d, vm, &cfg);
 	if (err) {
@@ -167,7 +167,7 @@ static int plan_attach(struct mpd *d, struct mpd_vm *vm, uint32_t need,
 		return fail(r, n, "out of memory");
 	if (!n)
 		return 0;
-	err = relay__apply(d, vm, *added, n, true, r);
+	err = kmod__apply(d, vm, *added, n, true, r);
 	if (!err)
 		*nr_added = n;
 	return err;
@@ -187,7 +187,7 @@ static int raise_to(struct mpd *d, struct mpd_vm *vm, uint64_t mib,
 	if (plan_attach(d, vm, slots_for(vm, mib), &added, &nr_added, r))
 		goto out;
 	m.request.requested_size_mib = mib;
-	if (vmm__call(d, vm, &m, r)) {
+	if (peer__call(d, vm, &m, r)) {
 		struct mpd_reply undo = { 0 };
 
 		/*
@@ -196,7 +196,7 @@ static int raise_to(struct mpd *d, struct mpd_vm *vm, uint64_t mib,
 		 * the VMM reports them empty.
 		 */
 		if (nr_added && r->err != -ETIMEDOUT && r->err != -ENODEV)
-			relay__apply(d, vm, added, nr_added, false, &undo);
+			kmod__apply(d, vm, added, nr_added, false, &undo);
 		goto out;
 	}
 	vm->requested_mib = mib;
@@ -207,7 +207,7 @@ static int raise_to(struct mpd *d, struct mpd_vm *vm, uint64_t mib,
 		if (vm->attached[i])
 			vm->attached[i] = MPD_SLOT_ATTACHED;
 	}
-	relay__event(d, vm);
+	kmod__event(d, vm);
 out:
 	free(added);
 	return r->err;
@@ -239,7 +239,7 @@ static void spare_fit(struct mpd *d, struct mpd_vm *vm)
 	free(list);
 	list = NULL;	/* slots_where() leaves it alone on failure */
 	n = slots_where(vm, want, vm->nr_slots, MPD_SLOT_SPARE, &list);
-	if (n > 0 && relay__apply(d, vm, list, n, false, &r))
+	if (n > 0 && kmod__apply(d, vm, list, n, false, &r))
 		mpd_log(LOG_WARNING, "VM %u: cannot detach old spare slots: %s",
 			vm->id, r.text);
 	free(list);
@@ -368,7 +368,7 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 			if (moved)
 				raise_to(d, vm, old, &undo);
 			vm->target_mib = old;
-			relay__event(d, vm);	/* the module's GET copy too */
+			kmod__event(d, vm);	/* the module's GET copy too */
 			return;
 		}
 		moved = true;
@@ -393,7 +393,7 @@ static void hotplug__start(struct mpd *d, struct mpd_vm *vm,
 		fail(r, -ENODEV, "Invalid hotplug-memory: not configured (PUT first)");
 		return;
 	}
-	if (vmm__call(d, vm, &m, r))
+	if (peer__call(d, vm, &m, r))
 		return;
 	vm->state.flags |= MEMPLUG_VMM_F_RUNNING;
 	format_get(vm, r);
@@ -438,7 +438,7 @@ void hotplug__handle(struct mpd *d, const struct mpd_request *req,
 		vm_get(d, req->vm_id, r);
 		return;
 	}
-	vm = vmm__find(d, req->vm_id);
+	vm = peer__find(d, req->vm_id);
 	if (!vm) {
 		snprintf(r->text, sizeof(r->text), "no VM %u is registered with memplugd",
 			 req->vm_id);
@@ -486,7 +486,7 @@ void hotplug__state(struct mpd *d, struct mpd_vm *vm,
 	if (ready)
 		spare_fit(d, vm);
 	if (changed)
-		relay__event(d, vm);
+		kmod__event(d, vm);
 }
 
 /* The VMM emptied slots: note them; hotplug__flush_empty() detaches. */
@@ -527,7 +527,7 @@ void hotplug__flush_empty(struct mpd *d, struct mpd_vm *vm)
 		else
 			list[n++] = i;
 	}
-	if (n && relay__apply(d, vm, list, n, false, &r))
+	if (n && kmod__apply(d, vm, list, n, false, &r))
 		mpd_log(LOG_ERR, "VM %u: detaching %u slots failed: %s",
 			vm->id, n, r.text);
 	free(list);

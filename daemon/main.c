@@ -161,7 +161,7 @@ static int setup(struct mpd *d)
 		return -1;
 	if (listen_on(d))
 		return -1;
-	if (d->use_module && relay__open(d)) {
+	if (d->use_module && kmod__open(d)) {
 		mpd_log(LOG_WARNING,
 			"memplug.ko is not loaded: falling back to local mode (VMMs change their own memslots)");
 		d->use_module = false;
@@ -188,14 +188,14 @@ static void loop(struct mpd *d)
 			if (fd == d->signal_fd) {
 				d->stop = true;
 			} else if (fd == d->listen_fd) {
-				vmm__accept(d);
+				peer__accept(d);
 			} else if (d->nl_open && fd == nl_socket_get_fd(d->nl.sk)) {
-				relay__readable(d);
+				kmod__readable(d);
 			} else {
-				vmm__readable(d, fd);
+				peer__readable(d, fd);
 			}
 			if (d->nl_open)
-				relay__drain(d);
+				kmod__drain(d);
 		}
 	}
 }
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 	mpd_notify("STOPPING=1");
 	for (i = 0; i < MPD_MAX_VMS; i++)
 		if (d.vms[i].used)
-			vmm__drop(&d, &d.vms[i], "memplugd is stopping", false);
+			peer__drop(&d, &d.vms[i], "memplugd is stopping", false);
 	if (d.nl_open)
 		genl_conn__close(&d.nl);
 	unlink(d.sock_path);

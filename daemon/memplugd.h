@@ -108,15 +108,15 @@ void mpd_log(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void mpd_notify(const char *state);
 
-/* vmm.c: the VMMs' side of the socket. */
-void vmm__accept(struct mpd *d);
-void vmm__close_conn(struct mpd *d, int fd);
-void vmm__readable(struct mpd *d, int fd);
-int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
-	      struct mpd_reply *r);
-void vmm__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
-	       bool detach);
-struct mpd_vm *vmm__find(struct mpd *d, uint32_t id);
+/* peer.c: the VMMs' side of the socket. */
+void peer__accept(struct mpd *d);
+void peer__close_conn(struct mpd *d, int fd);
+void peer__readable(struct mpd *d, int fd);
+int peer__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
+	       struct mpd_reply *r);
+void peer__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
+		bool detach);
+struct mpd_vm *peer__find(struct mpd *d, uint32_t id);
 
 /* hotplug.c: PUT / PATCH / GET / START and the slot planner. */
 void hotplug__handle(struct mpd *d, const struct mpd_request *req,
@@ -130,15 +130,15 @@ void hotplug__flush_empty(struct mpd *d, struct mpd_vm *vm);
 int hotplug__configure(struct mpd *d, struct mpd_vm *vm,
 		       const struct hotplug_config *cfg);
 
-/* relay.c: memplug.ko (attach, slots, relayed requests, events). */
-int relay__open(struct mpd *d);
-void relay__readable(struct mpd *d);
-int relay__drain(struct mpd *d);
-int relay__attach(struct mpd *d, struct mpd_vm *vm);
-void relay__detach(struct mpd *d, struct mpd_vm *vm);
-int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
-		 int n, bool attach, struct mpd_reply *r);
-void relay__event(struct mpd *d, struct mpd_vm *vm);
+/* kmod.c: memplug.ko (attach, slots, relayed requests, events). */
+int kmod__open(struct mpd *d);
+void kmod__readable(struct mpd *d);
+int kmod__drain(struct mpd *d);
+int kmod__attach(struct mpd *d, struct mpd_vm *vm);
+void kmod__detach(struct mpd *d, struct mpd_vm *vm);
+int kmod__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
+		int n, bool attach, struct mpd_reply *r);
+void kmod__event(struct mpd *d, struct mpd_vm *vm);
 
 /* cli.c: memplugctl talking to the daemon's socket (no module); -1: drop it */
 int cli__request(struct mpd *d, int fd, const void *buf, bool privileged);

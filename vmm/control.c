@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 
 #define LINE_MAX_LEN	4096
@@ -123,7 +123,7 @@ static int handle_line(struct vmm *vmm, char *line, char *out, size_t len)
 		ret = hotplug_config__parse_patch(line + 6, strlen(line + 6), &p,
 						  err, sizeof(err));
 		if (!ret)
-			ret = daemon__patch(vmm, &p, err, sizeof(err));
+			ret = memplugd__patch(vmm, &p, err, sizeof(err));
 		return ret ? reply_error(out, len, err) : reply_get(vmm, out, len);
 	}
 	if (!strncmp(line, "PUT ", 4) || !strcmp(line, "PUT"))

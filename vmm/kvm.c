@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 
 /* Intel-only (VMX) needs; harmless on SVM.  Below the BIOS area. */
 #define TSS_ADDR		0xfffbd000ULL
@@ -112,7 +112,7 @@ void *kvm__gpa_to_hva(struct vmm *vmm, uint64_t gpa, uint64_t len)
 		return NULL;
 	if (gpa + len <= vmm->ram_size)
 		return (uint8_t *)vmm->ram + gpa;
-	return hotplug__gpa_to_hva(vmm->hp, gpa, len);
+	return region__gpa_to_hva(vmm->hp, gpa, len);
 }
 
 /* Unclaimed ports and addresses read as all ones, as on a real bus. */

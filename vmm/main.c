@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 #include "memplug/vmm_proto.h"
 
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 	}
 	if (vmm->cfg.ctl_path && control__init(vmm))
 		return 1;
-	if (vmm->cfg.daemon_path && daemon__init(vmm, vmm->cfg.daemon_path))
+	if (vmm->cfg.daemon_path && memplugd__init(vmm, vmm->cfg.daemon_path))
 		return 1;
 	if (vmm->cfg.paused)
 		pr_info("paused: the guest boots on memplugd's START");

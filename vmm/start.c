@@ -15,7 +15,7 @@
 #include <sys/ioctl.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 
 #define KVM_SLOT_HOTPLUG_BASE	1	/* slot 0: boot RAM */
@@ -55,14 +55,14 @@ int vmm__reserve_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
 			size = hc->total_size_mib << 20;
 	}
 	gpa = (VMM_HOTPLUG_MIN_GPA + align - 1) / align * align;
-	vmm->hp = hotplug__create(gpa, size, KVM_SLOT_HOTPLUG_BASE,
-				  &hotplug_local_ops, vmm);
+	vmm->hp = region__create(gpa, size, KVM_SLOT_HOTPLUG_BASE,
+				 &region_local_ops, vmm);
 	if (!vmm->hp) {
 		pr_err("cannot reserve the hotplug region (%llu MiB): %s",
 		       (unsigned long long)(size >> 20), strerror(errno));
 		return -ENOMEM;
 	}
-	if (kvm__register_mmio(vmm, gpa, size, hotplug__mmio, vmm->hp))
+	if (kvm__register_mmio(vmm, gpa, size, region__mmio, vmm->hp))
 		return -ENOSPC;
 	if (ids <= KVM_SLOT_HOTPLUG_BASE || ids > MEMPLUG_SLOTS_MAX)
 		ids = MEMPLUG_SLOTS_MAX;
@@ -74,7 +74,7 @@ int vmm__reserve_hotplug(struct vmm *vmm, const struct hotplug_config *hc,
 static int configure_hotplug(struct vmm *vmm, const struct hotplug_config *hc)
 {
 	uint64_t slot = hc->slot_size_mib << 20, size = hc->total_size_mib << 20;
-	struct vmm_hotplug *hp = vmm->hp;
+	struct vmm_region *hp = vmm->hp;
 	static const char *const when[] = {
 		[VMM_ATTACH_PLUG] = "on the first plug",
 		[VMM_ATTACH_PATCH] = "on PATCH",
@@ -84,7 +84,7 @@ static int configure_hotplug(struct vmm *vmm, const struct hotplug_config *hc)
 	uint32_t i;
 	int ret;
 
-	ret = hotplug__layout(hp, size, slot);
+	ret = region__layout(hp, size, slot);
 	if (ret)
 		return ret;
 	vmem = virtio_mem__create(hc, hp->gpa, hp, vmm->cfg.attach);
@@ -96,7 +96,7 @@ static int configure_hotplug(struct vmm *vmm, const struct hotplug_config *hc)
 		(unsigned long long)hc->slot_size_mib, hp->ops->name,
 		when[vmm->cfg.attach]);
 	for (i = 0; vmm->cfg.attach == VMM_ATTACH_BOOT && i < hp->nr_slots; i++) {
-		ret = hotplug__attach(hp, i);
+		ret = region__attach(hp, i);
 		if (ret) {
 			pr_err("attaching slot %u at boot: %s", i, strerror(-ret));
 			return ret;

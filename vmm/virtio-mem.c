@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 
 #define VIRTIO_ID_MEM_DEV	24	/* <linux/virtio_ids.h> VIRTIO_ID_MEM */
@@ -39,7 +39,7 @@ struct virtio_mem {
 	pthread_cond_t cond;		/* plugged or requested changed */
 	uint64_t gen;			/* counts those changes */
 	struct hotplug_config cfg;
-	struct vmm_hotplug *hp;
+	struct vmm_region *hp;
 	enum vmm_attach attach;
 
 	uint64_t addr, region_size, block_size, slot_size;
@@ -53,7 +53,7 @@ struct virtio_mem {
 	struct virtio_mem_times times;
 	/* the last attach failure logged; its repeats are only counted */
 	int attach_err;
-	const struct hotplug_slots_ops *attach_err_ops;
+	const struct region_slot_ops *attach_err_ops;
 	uint64_t attach_err_repeats;
 	bool trace;			/* MEMPLUG_VMM_TRACE=1: log requests */
 };
@@ -163,7 +163,7 @@ static int attach_slot(struct virtio_mem *vm, uint32_t s)
 	pthread_mutex_lock(&vm->slot_lock);
 	if (!vm->hp->attached[s]) {
 		t0 = mp_now_ns();
-		ret = hotplug__attach(vm->hp, s);
+		ret = region__attach(vm->hp, s);
 		vm->times.attach_ns_total += mp_now_ns() - t0;
 		vm->times.nr_attach++;
 		if (ret)
@@ -184,7 +184,7 @@ void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
 	pthread_mutex_lock(&vm->slot_lock);
 	if (vm->hp->attached[s] && !vm->slot_blocks[s] && s >= slots_needed(vm)) {
 		t0 = mp_now_ns();
-		ret = hotplug__detach(vm->hp, s);
+		ret = region__detach(vm->hp, s);
 		vm->times.attach_ns_total += mp_now_ns() - t0;
 		vm->times.nr_detach++;
 		if (ret)
@@ -195,8 +195,8 @@ void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t s)
 			 * Nothing is plugged here, but a guest may have written
 			 * its unplugged blocks: their memory goes back too.
 			 */
-			hotplug__queue_discard(vm->hp, (uint64_t)s * vm->slot_size,
-					       vm->slot_size);
+			region__queue_discard(vm->hp, (uint64_t)s * vm->slot_size,
+					      vm->slot_size);
 	}
 	pthread_mutex_unlock(&vm->slot_lock);
 	pthread_mutex_unlock(&vm->lock);
@@ -268,7 +268,7 @@ static uint16_t process_plug(struct virtio_mem *vm, uint64_t addr, uint16_t nb)
 		}
 	}
 	/* a re-plugged block must not be punched after the guest wrote it */
-	hotplug__wait_discard(vm->hp, first * vm->block_size, size);
+	region__wait_discard(vm->hp, first * vm->block_size, size);
 	for (b = first; b < first + nb; b++) {
 		set_block(vm, b, true);
 		vm->slot_blocks[b / vm->blocks_per_slot]++;
@@ -291,12 +291,12 @@ static uint16_t process_unplug(struct virtio_mem *vm, uint64_t addr, uint16_t nb
 		set_block(vm, b, false);
 		s = b / vm->blocks_per_slot;
 		if (!--vm->slot_blocks[s] && s >= slots_needed(vm))
-			hotplug__queue_detach(vm->hp, s);
+			region__queue_detach(vm->hp, s);
 	}
 	__atomic_store_n(&vm->plugged_size, vm->plugged_size - (uint64_t)nb * vm->block_size,
 			 __ATOMIC_RELAXED);
-	hotplug__queue_discard(vm->hp, first * vm->block_size,
-			       (uint64_t)nb * vm->block_size);
+	region__queue_discard(vm->hp, first * vm->block_size,
+			      (uint64_t)nb * vm->block_size);
 	vm->stats.unplug++;
 	return VIRTIO_MEM_RESP_ACK;
 }
@@ -313,13 +313,13 @@ static uint16_t process_unplug_all(struct virtio_mem *vm)
 	 */
 	for (s = 0; s < vm->hp->nr_slots; s++) {
 		if (vm->slot_blocks[s] || vm->hp->attached[s])
-			hotplug__queue_discard(vm->hp, (uint64_t)s * vm->slot_size,
-					       vm->slot_size);
+			region__queue_discard(vm->hp, (uint64_t)s * vm->slot_size,
+					      vm->slot_size);
 		vm->slot_blocks[s] = 0;
 		if (vm->hp->attached[s] && s >= slots_needed(vm))
-			hotplug__queue_detach(vm->hp, s);
+			region__queue_detach(vm->hp, s);
 	}
-	hotplug__queue_drop(vm->hp);
+	region__queue_drop(vm->hp);
 	memset(vm->plugged, 0, (vm->nr_blocks + 63) / 64 * 8);
 	__atomic_store_n(&vm->plugged_size, 0, __ATOMIC_RELAXED);
 	update_usable(vm, true);
@@ -544,7 +544,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 	n = slots_needed(vm);
 	for (s = n; s < vm->hp->nr_slots; s++)
 		if (vm->hp->attached[s] && !vm->slot_blocks[s])
-			hotplug__queue_detach(vm->hp, s);
+			region__queue_detach(vm->hp, s);
 	if (ret)
 		goto out;
 	if (vm->plugged_size == req)
@@ -552,7 +552,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 	vm->times.attached_ns = mp_now_ns();
 	update_usable(vm, false);
 	/* spares memplugd moves leave our anonymous memory behind */
-	hotplug__queue_drop(vm->hp);
+	region__queue_drop(vm->hp);
 	vm->vdev.config_generation++;
 	if (vm->vdev.signal_config)
 		vm->vdev.signal_config(&vm->vdev);
@@ -648,7 +648,7 @@ uint64_t virtio_mem__usable_mib(struct virtio_mem *vm)
  * the config interrupt says to try again now.
  */
 void virtio_mem__set_slot_ops(struct virtio_mem *vm,
-			      const struct hotplug_slots_ops *ops, void *ctx)
+			      const struct region_slot_ops *ops, void *ctx)
 {
 	if (vm->vdev.transport_lock)
 		pthread_mutex_lock(vm->vdev.transport_lock);
@@ -668,7 +668,7 @@ struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm)
 }
 
 struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
-				      uint64_t addr, struct vmm_hotplug *hp,
+				      uint64_t addr, struct vmm_region *hp,
 				      enum vmm_attach attach)
 {
 	struct virtio_mem *vm;

@@ -14,10 +14,10 @@
 #include <sys/uio.h>
 
 #include "memplug/hotplug_config.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 
 struct vmm;
-struct vmm_hotplug;
+struct vmm_region;
 
 /* Guest-physical to host-virtual, NULL when not backed by guest RAM. */
 typedef void *(*vq_translate_fn)(void *ctx, uint64_t gpa, uint64_t len);
@@ -128,7 +128,7 @@ struct virtio_mem_times {
 struct virtio_mem;
 
 struct virtio_mem *virtio_mem__create(const struct hotplug_config *cfg,
-				      uint64_t addr, struct vmm_hotplug *hp,
+				      uint64_t addr, struct vmm_region *hp,
 				      enum vmm_attach attach);
 struct virtio_device *virtio_mem__vdev(struct virtio_mem *vm);
 void virtio_mem__handle_queue(struct virtio_mem *vm);
@@ -139,15 +139,15 @@ void virtio_mem__stats(struct virtio_mem *vm, struct virtio_mem_stats *s,
 		       struct virtio_mem_times *t);
 /* wait until plugged == requested or timeout; 0 or -ETIMEDOUT */
 int virtio_mem__wait_settled(struct virtio_mem *vm, int timeout_ms);
-/* for memplugd's client (daemon.c) */
+/* for memplugd's client (memplugd.c) */
 void virtio_mem__wait_change(struct virtio_mem *vm, uint64_t *gen,
 			     int timeout_ms);
 bool virtio_mem__driver_ready(struct virtio_mem *vm);
 uint64_t virtio_mem__usable_mib(struct virtio_mem *vm);
 /* the slot operations change under the device lock (memplugd changed mode) */
-struct hotplug_slots_ops;
+struct region_slot_ops;
 void virtio_mem__set_slot_ops(struct virtio_mem *vm,
-			      const struct hotplug_slots_ops *ops, void *ctx);
+			      const struct region_slot_ops *ops, void *ctx);
 /* from the hotplug worker: detach @slot if it is empty and not needed */
 void virtio_mem__maybe_detach(struct virtio_mem *vm, uint32_t slot);
 

@@ -17,7 +17,7 @@
 
 #include "memplug/clock.h"
 #include "memplug/hotplug_config.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 
 #define VMM_MAX_VCPUS		4
 #define VMM_MAX_IO		16
@@ -74,7 +74,7 @@ struct vmm_vcpu {
 	pthread_t thread;
 };
 
-struct vmm_hotplug;
+struct vmm_region;
 struct virtio_mem;
 struct vmm_serial;
 struct vmm_pci;
@@ -93,12 +93,12 @@ struct vmm {
 	struct vmm_io_range pio[VMM_MAX_IO], mmio[VMM_MAX_IO];
 	int nr_pio, nr_mmio;
 
-	struct vmm_hotplug *hp;
+	struct vmm_region *hp;
 	struct virtio_mem *vmem;
 	struct vmm_serial *serial;
 	struct vmm_pci *pci;
 	struct vmm_control *ctl;
-	struct vmm_daemon *daemon;
+	struct vmm_memplugd *daemon;
 
 	struct hotplug_config hc;	/* the PUT config, with has_hc */
 	bool has_hc;
@@ -161,13 +161,13 @@ int pci__init(struct vmm *vmm);
 /* seccomp.c: KVM_SET_USER_MEMORY_REGION fails with EPERM from now on */
 int vmm__deny_memslot_ioctls(void);
 
-/* daemon.c: memplugd's client (--daemon) */
-struct vmm_daemon;
-int daemon__init(struct vmm *vmm, const char *path);
+/* memplugd.c: memplugd's client (--daemon) */
+struct vmm_memplugd;
+int memplugd__init(struct vmm *vmm, const char *path);
 struct hotplug_patch;
 /* a PATCH on the control socket: refused while memplugd sets the size */
-int daemon__patch(struct vmm *vmm, const struct hotplug_patch *p,
-		  char *err, size_t errlen);
+int memplugd__patch(struct vmm *vmm, const struct hotplug_patch *p,
+		    char *err, size_t errlen);
 
 /* control.c */
 int control__init(struct vmm *vmm);

@@ -16,7 +16,7 @@
 
 #include "kselftest_harness.h"
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 
 #define MIB		(1ULL << 20)
 #define BASE		(1ULL << 30)	/* below 4 GiB: reachable without paging */
@@ -47,11 +47,11 @@ FIXTURE_SETUP(access)
 	vmm->cfg.ram_size = 64 * MIB;
 	pthread_mutex_init(&vmm->dev_lock, NULL);
 	ASSERT_EQ(0, kvm__init(vmm));
-	vmm->hp = hotplug__create(BASE, 2 * SLOT, 1, &hotplug_local_ops, vmm);
+	vmm->hp = region__create(BASE, 2 * SLOT, 1, &region_local_ops, vmm);
 	ASSERT_NE(NULL, vmm->hp);
-	ASSERT_EQ(0, hotplug__layout(vmm->hp, 2 * SLOT, SLOT));
+	ASSERT_EQ(0, region__layout(vmm->hp, 2 * SLOT, SLOT));
 	/* as vmm__reserve_hotplug() */
-	ASSERT_EQ(0, kvm__register_mmio(vmm, BASE, 2 * SLOT, hotplug__mmio, vmm->hp));
+	ASSERT_EQ(0, kvm__register_mmio(vmm, BASE, 2 * SLOT, region__mmio, vmm->hp));
 
 	self->vcpu = ioctl(vmm->vm_fd, KVM_CREATE_VCPU, 0);
 	ASSERT_LE(0, self->vcpu);
@@ -120,7 +120,7 @@ static int guest_rw(FIXTURE_DATA(access) *self, uint32_t addr, uint32_t *seen)
 /* What memplugd does in module mode: a memslot the VMM has not opened. */
 static int spare_memslot(FIXTURE_DATA(access) *self, uint32_t i)
 {
-	struct vmm_hotplug *hp = self->vmm.hp;
+	struct vmm_region *hp = self->vmm.hp;
 
 	return kvm__set_slot(&self->vmm, hp->kvm_slot_base + i, hp->gpa + i * SLOT,
 			     SLOT, hp->hva + i * SLOT);
@@ -135,7 +135,7 @@ TEST_F(access, spare_slot_read_and_write_keep_the_vcpu_running)
 	ASSERT_EQ(0, guest_rw(self, BASE + SLOT + 4096, &v));
 	ASSERT_EQ(0 + 1, v);
 	/* none of it reached the slot's memory once the slot is attached */
-	ASSERT_EQ(0, hotplug__attach(self->vmm.hp, 1));
+	ASSERT_EQ(0, region__attach(self->vmm.hp, 1));
 	ASSERT_EQ(0, guest_rw(self, BASE + SLOT + 4096 + 8, &v));
 	ASSERT_EQ(0 + 1, v);
 }
@@ -145,7 +145,7 @@ TEST_F(access, attached_slot_is_the_memfd_and_detach_hides_it)
 	uint32_t v = 0;
 	uint32_t *p;
 
-	ASSERT_EQ(0, hotplug__attach(self->vmm.hp, 0));
+	ASSERT_EQ(0, region__attach(self->vmm.hp, 0));
 	p = kvm__gpa_to_hva(&self->vmm, BASE + 64, 4);
 	ASSERT_NE(NULL, p);
 	*p = 41;
@@ -153,23 +153,23 @@ TEST_F(access, attached_slot_is_the_memfd_and_detach_hides_it)
 	ASSERT_EQ(41 + 1, v);
 	ASSERT_EQ(42, p[2]);
 	/* detached, and memplugd put the memslot back: the data is not visible */
-	ASSERT_EQ(0, hotplug__detach(self->vmm.hp, 0));
+	ASSERT_EQ(0, region__detach(self->vmm.hp, 0));
 	ASSERT_EQ(0, spare_memslot(self, 0));
 	ASSERT_EQ(0, guest_rw(self, BASE + 64, &v));
 	ASSERT_EQ(0 + 1, v);
 	/* and it is still there for the next plug */
-	ASSERT_EQ(0, hotplug__attach(self->vmm.hp, 0));
+	ASSERT_EQ(0, region__attach(self->vmm.hp, 0));
 	ASSERT_EQ(0, guest_rw(self, BASE + 64, &v));
 	ASSERT_EQ(41 + 1, v);
 }
 
 /* What the VMM does in module mode: map the slot, trust memplugd's memslot. */
-static int map_only(void *ctx, const struct hotplug_slot *s)
+static int map_only(void *ctx, const struct region_slot *s)
 {
-	return hotplug__map_slot(s);
+	return region__map_slot(s);
 }
 
-static const struct hotplug_slots_ops map_only_ops = {
+static const struct region_slot_ops map_only_ops = {
 	.name = "map only", .attach = map_only, .detach = NULL,
 };
 
@@ -179,7 +179,7 @@ TEST_F(access, attached_slot_without_memslot_keeps_the_guests_data)
 
 	/* memplugd lost the memslot (or never made it): accesses exit as MMIO */
 	self->vmm.hp->ops = &map_only_ops;
-	ASSERT_EQ(0, hotplug__attach(self->vmm.hp, 1));
+	ASSERT_EQ(0, region__attach(self->vmm.hp, 1));
 	p = kvm__gpa_to_hva(&self->vmm, BASE + SLOT + 256, 12);
 	ASSERT_NE(NULL, p);
 	*p = 6;

@@ -12,7 +12,7 @@ B=${MEMPLUG_BUILD:-build}
 VMM=${MEMPLUG_VMM:-$B/vmm/memplug-vmm}
 INITRD=$B/guest/initramfs.cpio.gz
 T=$(mktemp -d /tmp/memplug-vmm-test.XXXXXX)
-# 2 MiB pages for memplug-vmm's hotplug memfd (vmm/memory.c): the test VM
+# 2 MiB pages for memplug-vmm's hotplug memfd (vmm/region.c): the test VM
 # is throw-away, so the tests allow them as a deployment would
 thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
 [ -n "${MEMPLUG_IN_VM:-}" ] && [ -w $thp ] && echo advise > $thp

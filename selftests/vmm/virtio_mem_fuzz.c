@@ -325,7 +325,7 @@ static bool clean_request(struct fuzz *f, uint16_t type, uint64_t addr,
 	req.u.plug.nb_blocks = nb;
 	/* a queued discard must not punch the buffers under us */
 	if (rq >= BASE || rs >= BASE)
-		hotplug__flush(f->vmm.hp);
+		region__flush(f->vmm.hp);
 	if (!rings_apart(f))
 		check = false;
 	if (rq >= BASE)
@@ -512,9 +512,9 @@ TEST_F_TIMEOUT(vmfuzz, virtio_mem_and_virtqueue, 600)
 	pthread_mutex_init(&f->vmm.dev_lock, NULL);
 	ASSERT_EQ(0, kvm__init(&f->vmm));
 	ASSERT_EQ(0, racer_vcpu_init(f));
-	f->vmm.hp = hotplug__create(BASE, TOTAL, 1, &hotplug_local_ops, &f->vmm);
+	f->vmm.hp = region__create(BASE, TOTAL, 1, &region_local_ops, &f->vmm);
 	ASSERT_NE(NULL, f->vmm.hp);
-	ASSERT_EQ(0, hotplug__layout(f->vmm.hp, TOTAL, SLOT));
+	ASSERT_EQ(0, region__layout(f->vmm.hp, TOTAL, SLOT));
 	f->vm = virtio_mem__create(&hc, BASE, f->vmm.hp, true);
 	ASSERT_NE(NULL, f->vm);
 	f->vdev = virtio_mem__vdev(f->vm);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 
 #define MIB		(1ULL << 20)

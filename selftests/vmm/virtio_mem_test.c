@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtio-mem request handling through a crafted virtqueue: the device
- * code of memplug-vmm (vmm/virtio-mem.c, virtqueue.c, memory.c) on a real
+ * code of memplug-vmm (vmm/virtio-mem.c, virtqueue.c, region.c) on a real
  * KVM VM with real memslots (local mode), fed requests the way a driver
  * would put them in guest RAM.  Malformed requests must get ERROR, plugs
  * beyond the request NACK, plugs the host cannot back BUSY, and the
@@ -20,7 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 
 #define MIB		(1ULL << 20)
@@ -66,9 +66,9 @@ FIXTURE_SETUP(vmem)
 	vmm->cfg.nr_vcpus = 1;
 	pthread_mutex_init(&vmm->dev_lock, NULL);
 	ASSERT_EQ(0, kvm__init(vmm));
-	vmm->hp = hotplug__create(BASE, 1024 * MIB, 1, &hotplug_local_ops, vmm);
+	vmm->hp = region__create(BASE, 1024 * MIB, 1, &region_local_ops, vmm);
 	ASSERT_NE(NULL, vmm->hp);
-	ASSERT_EQ(0, hotplug__layout(vmm->hp, 1024 * MIB, 128 * MIB));
+	ASSERT_EQ(0, region__layout(vmm->hp, 1024 * MIB, 128 * MIB));
 	self->vm = virtio_mem__create(&hc, BASE, vmm->hp, true);
 	ASSERT_NE(NULL, self->vm);
 	self->vdev = virtio_mem__vdev(self->vm);
@@ -255,7 +255,7 @@ TEST_F(vmem, unplug_returns_memory_and_detaches)
 	virtio_mem__get(self->vm, &st);
 	ASSERT_EQ(0, st.plugged_size_mib);
 	/* discards and detaches run after the answer, on the worker */
-	hotplug__flush(self->vmm.hp);
+	region__flush(self->vmm.hp);
 	ASSERT_EQ(0, fstat(self->vmm.hp->memfd, &sb));
 	ASSERT_EQ(0, sb.st_blocks);
 	ASSERT_FALSE(self->vmm.hp->attached[0]);
@@ -397,7 +397,7 @@ TEST_F(vmem, rings_in_a_detached_slot_reset_the_device)
 	av->ring[self->avail_idx % QSIZE] = 0;
 	av->idx = ++self->avail_idx;
 	ASSERT_EQ(0, patch(self, 0));
-	hotplug__flush(self->vmm.hp);
+	region__flush(self->vmm.hp);
 	ASSERT_FALSE(self->vmm.hp->attached[0]);
 	/* the next notify finds no ring: the device asks for a reset */
 	virtio_mem__handle_queue(self->vm);
@@ -525,7 +525,7 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_open, in_attach;
 
-static int gated_attach(void *ctx, const struct hotplug_slot *s)
+static int gated_attach(void *ctx, const struct region_slot *s)
 {
 	pthread_mutex_lock(&gate_lock);
 	in_attach = true;
@@ -533,10 +533,10 @@ static int gated_attach(void *ctx, const struct hotplug_slot *s)
 	while (!gate_open)
 		pthread_cond_wait(&gate_cond, &gate_lock);
 	pthread_mutex_unlock(&gate_lock);
-	return hotplug_local_ops.attach(ctx, s);
+	return region_local_ops.attach(ctx, s);
 }
 
-static const struct hotplug_slots_ops gated_ops = {
+static const struct region_slot_ops gated_ops = {
 	.name = "gated", .attach = gated_attach, .detach = NULL,
 };
 
@@ -591,12 +591,12 @@ TEST_F(vmem, patch_attaching_slots_does_not_hold_up_requests)
 	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 256));
 }
 
-static int refused_attach(void *ctx, const struct hotplug_slot *s)
+static int refused_attach(void *ctx, const struct region_slot *s)
 {
 	return -EPERM;
 }
 
-static const struct hotplug_slots_ops refused_ops = {
+static const struct region_slot_ops refused_ops = {
 	.name = "refused", .attach = refused_attach, .detach = NULL,
 };
 
@@ -630,7 +630,7 @@ TEST_F(vmem, plug_without_a_slot_gets_busy_and_new_ops_a_retry)
 
 	config_signals = 0;
 	self->vdev->signal_config = count_config;
-	virtio_mem__set_slot_ops(self->vm, &hotplug_local_ops, &self->vmm);
+	virtio_mem__set_slot_ops(self->vm, &region_local_ops, &self->vmm);
 	ASSERT_EQ(1, config_signals) TH_LOG("no config interrupt: the driver waits for its timer");
 	ASSERT_EQ(VIRTIO_MEM_RESP_ACK, REQ(VIRTIO_MEM_REQ_PLUG, BASE, 64));
 	/* beyond the request it is still NACK */
@@ -657,7 +657,7 @@ TEST_F(vmem, replug_after_unplug_all_keeps_what_the_guest_writes)
 		memset(p, 0x22, 2 * MIB);
 	}
 	/* what is left of the discard must not reach them */
-	hotplug__flush(self->vmm.hp);
+	region__flush(self->vmm.hp);
 	for (b = 0; b < 64; b++) {
 		p = kvm__gpa_to_hva(&self->vmm, BASE + b * 2 * MIB, 2 * MIB);
 		for (i = 0; i < 2 * MIB; i += 4096)

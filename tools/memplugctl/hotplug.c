@@ -28,7 +28,7 @@
 #define WAIT_DEFAULT_S	60
 
 /* The same request on memplugd's socket; 0 or -errno with @err filled. */
-static int hotplug__socket(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
+static int cli_hotplug__socket(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
 			   const char *body, char *out, size_t outlen,
 			   char *err, size_t errlen)
 {
@@ -88,7 +88,7 @@ int memplugctl__request(struct memplugctl *ctl, uint8_t cmd, uint32_t vm,
 			genl_conn__perror(&ctl->nl, ret);
 		return ret;
 	}
-	ret = hotplug__socket(ctl, cmd, vm, body, out, outlen, err, sizeof(err));
+	ret = cli_hotplug__socket(ctl, cmd, vm, body, out, outlen, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "Error: %s.\n", err[0] ? err : strerror(-ret));
 	return ret;
@@ -131,7 +131,7 @@ static const struct {
 	{ "requested_size_mib", " requested %" PRIu64 " MiB" },
 };
 
-static const char *hotplug__fmt(const char *key)
+static const char *cli_hotplug__fmt(const char *key)
 {
 	size_t i;
 
@@ -145,7 +145,7 @@ static const char *hotplug__fmt(const char *key)
  * The GET object as the owner sent it, member by member (a member the
  * text has no word for is JSON only).
  */
-static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
+static int cli_hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
 {
 	json_object *o;
 
@@ -157,7 +157,7 @@ static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
 	print_open_object(ctl, NULL);
 	print_uint(ctl, NULL, "vm %u:", vm);
 	json_object_object_foreach(o, key, val) {
-		print_u64(ctl, key, hotplug__fmt(key),
+		print_u64(ctl, key, cli_hotplug__fmt(key),
 			  json_object_get_uint64(val));
 	}
 	print_nl(ctl);
@@ -170,7 +170,7 @@ static int hotplug__print(struct memplugctl *ctl, uint32_t vm, const char *body)
  * Typed arguments (WORD NUMBER ...) as the JSON body, or one JSON word as
  * it is.  Values are passed on as typed: the daemon validates.
  */
-static int hotplug__body(struct memplugctl *ctl, const char *const *words,
+static int cli_hotplug__body(struct memplugctl *ctl, const char *const *words,
 			 const char *const *keys, int n, char *body, size_t len)
 {
 	size_t off = 0;
@@ -207,7 +207,7 @@ static int hotplug__body(struct memplugctl *ctl, const char *const *words,
 }
 
 /* --wait: poll GET until plugged == requested, bounded; GET never queues. */
-static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
+static int cli_hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 			 uint64_t t0)
 {
 	char body[MEMPLUG_HOTPLUG_BODY_MAX];
@@ -239,24 +239,24 @@ static int hotplug__wait(struct memplugctl *ctl, uint32_t vm, int timeout_s,
 	return 0;
 }
 
-static int hotplug__put(struct memplugctl *ctl, uint32_t vm)
+static int cli_hotplug__put(struct memplugctl *ctl, uint32_t vm)
 {
 	static const char *const words[] = { "total", "block", "slot" };
 	static const char *const keys[] = {
 		"total_size_mib", "block_size_mib", "slot_size_mib",
 	};
 	char body[MEMPLUG_HOTPLUG_BODY_MAX], out[MEMPLUG_HOTPLUG_BODY_MAX];
-	int err = hotplug__body(ctl, words, keys, 3, body, sizeof(body));
+	int err = cli_hotplug__body(ctl, words, keys, 3, body, sizeof(body));
 
 	if (!err)
 		err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_PUT, vm,
 					  body, out, sizeof(out));
 	if (!err)
-		err = hotplug__print(ctl, vm, out);
+		err = cli_hotplug__print(ctl, vm, out);
 	return err;
 }
 
-static int hotplug__patch(struct memplugctl *ctl, uint32_t vm)
+static int cli_hotplug__patch(struct memplugctl *ctl, uint32_t vm)
 {
 	static const char *const words[] = { "requested" };
 	static const char *const keys[] = { "requested_size_mib" };
@@ -264,7 +264,7 @@ static int hotplug__patch(struct memplugctl *ctl, uint32_t vm)
 	int err, wait = -1;
 	uint64_t t0;
 
-	err = hotplug__body(ctl, words, keys, 1, body, sizeof(body));
+	err = cli_hotplug__body(ctl, words, keys, 1, body, sizeof(body));
 	if (err)
 		return err;
 	if (memplugctl__match(ctl, "--wait")) {
@@ -289,8 +289,8 @@ static int hotplug__patch(struct memplugctl *ctl, uint32_t vm)
 	if (err)
 		return err;
 	if (wait < 0)
-		return hotplug__print(ctl, vm, out);
-	return hotplug__wait(ctl, vm, wait, t0);
+		return cli_hotplug__print(ctl, vm, out);
+	return cli_hotplug__wait(ctl, vm, wait, t0);
 }
 
 int memplugctl__hotplug(struct memplugctl *ctl)
@@ -309,14 +309,14 @@ int memplugctl__hotplug(struct memplugctl *ctl)
 	if (err)
 		return err;
 	if (!strcmp(verb, "put"))
-		return hotplug__put(ctl, vm);
+		return cli_hotplug__put(ctl, vm);
 	if (!strcmp(verb, "patch"))
-		return hotplug__patch(ctl, vm);
+		return cli_hotplug__patch(ctl, vm);
 	if (!strcmp(verb, "get")) {
 		err = memplugctl__request(ctl, MEMPLUG_CMD_HOTPLUG_GET, vm,
 					  NULL, out, sizeof(out));
 		if (!err)
-			err = hotplug__print(ctl, vm, out);
+			err = cli_hotplug__print(ctl, vm, out);
 		return err;
 	}
 	fprintf(stderr, "Command \"%s\" not found\n", verb);

@@ -36,13 +36,13 @@ static const struct nla_policy relay_policy[MEMPLUG_A_MAX + 1] = {
 	[MEMPLUG_A_DEADLINE_NS]	 = { .type = NLA_U64 },
 };
 
-static bool relay__too_late(const struct mpd_request *req)
+static bool kmod__too_late(const struct mpd_request *req)
 {
 	return req->cmd != MEMPLUG_CMD_HOTPLUG_GET &&
 	       mpd_deadline_near(req->deadline_ns);
 }
 
-static int relay__enqueue(struct nlmsghdr *nlh, void *arg)
+static int kmod__enqueue(struct nlmsghdr *nlh, void *arg)
 {
 	struct relay_msg *m = malloc(sizeof(*m) + nlh->nlmsg_len);
 
@@ -55,14 +55,14 @@ static int relay__enqueue(struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-int relay__open(struct mpd *d)
+int kmod__open(struct mpd *d)
 {
 	struct timeval tmo = { .tv_sec = 5 };
 	int err = memplug_nl__open(&d->nl);
 
 	if (err)
 		return err;
-	d->nl.unsolicited = relay__enqueue;
+	d->nl.unsolicited = kmod__enqueue;
 	/*
 	 * Every wait is bounded: should an answer of the kernel never come
 	 * (a full receive buffer drops it), the request fails after this
@@ -74,8 +74,8 @@ int relay__open(struct mpd *d)
 	return 0;
 }
 
-static void relay__reply(struct mpd *d, uint64_t cookie,
-			 const struct mpd_reply *r)
+static void kmod__reply(struct mpd *d, uint64_t cookie,
+			const struct mpd_reply *r)
 {
 	struct nl_msg *msg = genl_conn__msg(&d->nl, MEMPLUG_CMD_HOTPLUG_REPLY, 0);
 	int err;
@@ -95,7 +95,7 @@ static void relay__reply(struct mpd *d, uint64_t cookie,
 			d->nl.extack[0] ? d->nl.extack : strerror(-err));
 }
 
-static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
+static void kmod__handle(struct mpd *d, struct nlmsghdr *nlh)
 {
 	struct genlmsghdr *gnlh = nlmsg_data(nlh);
 	struct nlattr *tb[MEMPLUG_A_MAX + 1];
@@ -126,7 +126,7 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
 	}
 	if (tb[MEMPLUG_A_DEADLINE_NS])
 		req.deadline_ns = nla_get_u64(tb[MEMPLUG_A_DEADLINE_NS]);
-	if (relay__too_late(&req)) {
+	if (kmod__too_late(&req)) {
 		memset(&r, 0, sizeof(r));
 		r.err = -ETIMEDOUT;
 		snprintf(r.text, sizeof(r.text),
@@ -138,12 +138,12 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
 	}
 	/* A new config: the module's copy of the GET answer first. */
 	if (req.cmd == MEMPLUG_CMD_HOTPLUG_PUT && !r.err) {
-		struct mpd_vm *vm = vmm__find(d, req.vm_id);
+		struct mpd_vm *vm = peer__find(d, req.vm_id);
 
 		if (vm)
-			relay__event(d, vm);
+			kmod__event(d, vm);
 	}
-	relay__reply(d, nla_get_u64(tb[MEMPLUG_A_COOKIE]), &r);
+	kmod__reply(d, nla_get_u64(tb[MEMPLUG_A_COOKIE]), &r);
 }
 
 /*
@@ -151,7 +151,7 @@ static void relay__handle(struct mpd *d, struct nlmsghdr *nlh)
  * every event: a request may have been read off the socket while we
  * waited for the answer to one of our own, and epoll will not say so.
  */
-int relay__drain(struct mpd *d)
+int kmod__drain(struct mpd *d)
 {
 	struct relay_msg *m;
 	int n = 0;
@@ -160,37 +160,37 @@ int relay__drain(struct mpd *d)
 		queue_head = m->next;
 		if (!queue_head)
 			queue_tail = &queue_head;
-		relay__handle(d, m->nlh);
+		kmod__handle(d, m->nlh);
 		free(m);
 		n++;
 	}
 	return n;
 }
 
-static int relay__any_seq(struct nl_msg *msg, void *arg)
+static int kmod__any_seq(struct nl_msg *msg, void *arg)
 {
 	return NL_OK;
 }
 
-static int relay__valid(struct nl_msg *msg, void *arg)
+static int kmod__valid(struct nl_msg *msg, void *arg)
 {
-	relay__enqueue(nlmsg_hdr(msg), arg);
+	kmod__enqueue(nlmsg_hdr(msg), arg);
 	return NL_OK;
 }
 
-void relay__readable(struct mpd *d)
+void kmod__readable(struct mpd *d)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 
 	if (!cb)
 		return;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, relay__valid, d);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, kmod__valid, d);
 	/* Relayed requests carry sequence number 0. */
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, relay__any_seq, NULL);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, kmod__any_seq, NULL);
 	if (nl_recvmsgs(d->nl.sk, cb) < 0)
 		mpd_log(LOG_WARNING, "netlink receive failed");
 	nl_cb_put(cb);
-	relay__drain(d);
+	kmod__drain(d);
 }
 
 /*
@@ -200,9 +200,9 @@ void relay__readable(struct mpd *d)
  * a GET does not queue behind a batch we are busy with (Firecracker
  * #6007).  The body is our own GET answer, so the two cannot differ.
  */
-static void relay__publish(struct mpd *d, struct mpd_vm *vm)
+static void kmod__publish(struct mpd *d, struct mpd_vm *vm)
 {
-	static struct mpd_reply get;	/* not relay__handle()'s: nested */
+	static struct mpd_reply get;	/* not kmod__handle()'s: nested */
 	struct mpd_request req = {
 		.cmd = MEMPLUG_CMD_HOTPLUG_GET,
 		.vm_id = vm->id,
@@ -259,7 +259,7 @@ static void vm_range(struct mpd_vm *vm, struct memplug_range *r)
  * Which slots does the VM already hold?  After a restart of memplugd the
  * module has adopted them; rebuild our bitmap from its view.
  */
-static void relay__sync_slots(struct mpd *d, struct mpd_vm *vm)
+static void kmod__sync_slots(struct mpd *d, struct mpd_vm *vm)
 {
 	struct memplug_vm_info vi;
 	uint32_t i;
@@ -279,7 +279,7 @@ static void relay__sync_slots(struct mpd *d, struct mpd_vm *vm)
 	memplug_nl__vm_info_free(&vi);
 }
 
-int relay__attach(struct mpd *d, struct mpd_vm *vm)
+int kmod__attach(struct mpd *d, struct mpd_vm *vm)
 {
 	struct memplug_range r;
 	int err;
@@ -291,15 +291,15 @@ int relay__attach(struct mpd *d, struct mpd_vm *vm)
 			d->nl.extack[0] ? d->nl.extack : strerror(-err));
 		return err;
 	}
-	relay__sync_slots(d, vm);
+	kmod__sync_slots(d, vm);
 	/* Configured already (--hotplug, or we restarted): GET from now on. */
 	if (vm->configured)
-		relay__publish(d, vm);
-	relay__drain(d);
+		kmod__publish(d, vm);
+	kmod__drain(d);
 	return 0;
 }
 
-void relay__detach(struct mpd *d, struct mpd_vm *vm)
+void kmod__detach(struct mpd *d, struct mpd_vm *vm)
 {
 	int err = memplug_nl__detach(&d->nl, vm->id);
 
@@ -309,8 +309,8 @@ void relay__detach(struct mpd *d, struct mpd_vm *vm)
 }
 
 /* One SLOTS_APPLY: attach or detach region slots idx[0..n). */
-int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
-		 int n, bool attach, struct mpd_reply *r)
+int kmod__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
+		int n, bool attach, struct mpd_reply *r)
 {
 	uint64_t slot = vm->cfg.slot_size_mib << 20, t0 = mp_now_ns();
 	struct memplug_slot *s = calloc(n, sizeof(*s));
@@ -343,8 +343,8 @@ int relay__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
 }
 
 /* Requested or plugged size changed: the module multicasts it. */
-void relay__event(struct mpd *d, struct mpd_vm *vm)
+void kmod__event(struct mpd *d, struct mpd_vm *vm)
 {
 	if (vm->mode == MEMPLUG_MODE_MODULE)
-		relay__publish(d, vm);
+		kmod__publish(d, vm);
 }

@@ -26,12 +26,12 @@
 #include <linux/kvm.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 #include "memplug/scm.h"
 #include "memplug/vmm_proto.h"
 
-struct vmm_daemon {
+struct vmm_memplugd {
 	struct vmm *vmm;
 	const char *path;
 	int fd;				/* -1 while not registered */
@@ -57,7 +57,7 @@ struct vmm_daemon {
  * memplugd never judges it by the newer request.  The sends may wait for
  * room; empty_lock, which the device takes, is not held meanwhile.
  */
-static void daemon__send_empty(struct vmm_daemon *d)
+static void memplugd__send_empty(struct vmm_memplugd *d)
 {
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_SLOTS_EMPTY };
 	uint32_t s, first, nr = 0, i, n = d->vmm->hp->nr_slots;
@@ -84,12 +84,12 @@ static void daemon__send_empty(struct vmm_daemon *d)
  * From the rx and tx threads only, never with the device's locks held: a
  * memplugd that stops reading its socket may block this, not the guest.
  */
-static int daemon__send(struct vmm_daemon *d, const struct memplug_vmm_msg *m)
+static int memplugd__send(struct vmm_memplugd *d, const struct memplug_vmm_msg *m)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&d->send_lock);
-	daemon__send_empty(d);
+	memplugd__send_empty(d);
 	if (d->fd < 0 ||
 	    send(d->fd, m, sizeof(*m), MSG_NOSIGNAL) != sizeof(*m))
 		ret = -EPIPE;
@@ -98,21 +98,21 @@ static int daemon__send(struct vmm_daemon *d, const struct memplug_vmm_msg *m)
 }
 
 /* Module mode: memplugd holds the memslot; we only map or unmap ours. */
-static int daemon__attach(void *ctx, const struct hotplug_slot *s)
+static int memplugd__attach(void *ctx, const struct region_slot *s)
 {
-	return hotplug__map_slot(s);
+	return region__map_slot(s);
 }
 
-static int daemon__detach(void *ctx, const struct hotplug_slot *s)
+static int memplugd__detach(void *ctx, const struct region_slot *s)
 {
-	struct vmm_daemon *d = ctx;
+	struct vmm_memplugd *d = ctx;
 	int ret;
 
 	/*
 	 * Empty and outside the request: memplugd detaches it (batched).  We
 	 * hold the device's locks: the tx thread sends the report.
 	 */
-	ret = hotplug__unmap_slot(s);
+	ret = region__unmap_slot(s);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&d->empty_lock);
@@ -122,11 +122,11 @@ static int daemon__detach(void *ctx, const struct hotplug_slot *s)
 	return 0;
 }
 
-static const struct hotplug_slots_ops hotplug_daemon_ops = {
+static const struct region_slot_ops region_memplugd_ops = {
 	.name = "memplugd",
 	.remote = true,
-	.attach = daemon__attach,
-	.detach = daemon__detach,
+	.attach = memplugd__attach,
+	.detach = memplugd__detach,
 };
 
 /*
@@ -135,17 +135,17 @@ static const struct hotplug_slots_ops hotplug_daemon_ops = {
  * attached again and a PLUG that needs one gets BUSY rather than an ACK
  * for memory the guest could not keep.
  */
-static int refuse__attach(void *ctx, const struct hotplug_slot *s)
+static int refuse__attach(void *ctx, const struct region_slot *s)
 {
 	return -EPERM;
 }
 
-static int refuse__detach(void *ctx, const struct hotplug_slot *s)
+static int refuse__detach(void *ctx, const struct region_slot *s)
 {
-	return hotplug__unmap_slot(s);
+	return region__unmap_slot(s);
 }
 
-static const struct hotplug_slots_ops hotplug_refuse_ops = {
+static const struct region_slot_ops region_refuse_ops = {
 	.name = "none (memplugd lost memplug.ko)",
 	.attach = refuse__attach,
 	.detach = refuse__detach,
@@ -159,10 +159,10 @@ static const struct hotplug_slots_ops hotplug_refuse_ops = {
  * request the new memplugd never heard of, and the guest would plug into
  * slots KVM lacks.
  */
-int daemon__patch(struct vmm *vmm, const struct hotplug_patch *p,
-		  char *err, size_t errlen)
+int memplugd__patch(struct vmm *vmm, const struct hotplug_patch *p,
+		    char *err, size_t errlen)
 {
-	struct vmm_daemon *d = vmm->daemon;
+	struct vmm_memplugd *d = vmm->daemon;
 	int ret;
 
 	if (d)
@@ -178,7 +178,7 @@ int daemon__patch(struct vmm *vmm, const struct hotplug_patch *p,
 	return ret;
 }
 
-static int daemon__connect(const char *path)
+static int memplugd__connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -199,14 +199,14 @@ static int daemon__connect(const char *path)
 }
 
 /* Before the start a paused VMM has at most a config, and no device. */
-static struct virtio_mem *daemon__vmem(struct vmm *vmm)
+static struct virtio_mem *memplugd__vmem(struct vmm *vmm)
 {
 	return __atomic_load_n(&vmm->vmem, __ATOMIC_ACQUIRE);
 }
 
-static uint32_t daemon__flags(struct vmm *vmm)
+static uint32_t memplugd__flags(struct vmm *vmm)
 {
-	struct virtio_mem *vmem = daemon__vmem(vmm);
+	struct virtio_mem *vmem = memplugd__vmem(vmm);
 	uint32_t f = 0;
 
 	if (vmm->has_hc)
@@ -219,9 +219,9 @@ static uint32_t daemon__flags(struct vmm *vmm)
 	return f;
 }
 
-static void daemon__hotplug_state(struct vmm *vmm, struct hotplug_state *st)
+static void memplugd__hotplug_state(struct vmm *vmm, struct hotplug_state *st)
 {
-	struct virtio_mem *vmem = daemon__vmem(vmm);
+	struct virtio_mem *vmem = memplugd__vmem(vmm);
 
 	memset(st, 0, sizeof(*st));
 	if (vmem)
@@ -235,25 +235,25 @@ static void daemon__hotplug_state(struct vmm *vmm, struct hotplug_state *st)
  * (memplugd attaches the slots of a carried request first).  Returns the
  * fd or -errno.
  */
-static int daemon__register(struct vmm_daemon *d)
+static int memplugd__register(struct vmm_memplugd *d)
 {
 	static const struct timeval register_tmo = { .tv_sec = 10 };
 	static const struct timeval no_tmo;
 	struct vmm *vmm = d->vmm;
-	struct vmm_hotplug *hp = vmm->hp;
+	struct vmm_region *hp = vmm->hp;
 	struct memplug_vmm_msg *m = calloc(1, sizeof(*m));
 	struct hotplug_state st;
 	int fd, fds[2] = { vmm->vm_fd, hp->memfd };
 
 	if (!m)
 		return -ENOMEM;
-	fd = daemon__connect(d->path);
+	fd = memplugd__connect(d->path);
 	if (fd < 0)
 		goto out;
-	daemon__hotplug_state(vmm, &st);
+	memplugd__hotplug_state(vmm, &st);
 	m->type = MEMPLUG_VMM_REGISTER;
 	m->reg.version = MEMPLUG_VMM_PROTO_VERSION;
-	m->reg.flags = daemon__flags(vmm);
+	m->reg.flags = memplugd__flags(vmm);
 	snprintf(m->reg.name, sizeof(m->reg.name), "memplug-vmm-%d", getpid());
 	m->reg.region_gpa = hp->gpa;
 	m->reg.region_size = hp->reserve;
@@ -284,8 +284,8 @@ out:
 	return fd;
 }
 
-static void daemon__reply(struct vmm_daemon *d, uint32_t seq, int err,
-			  const char *text)
+static void memplugd__reply(struct vmm_memplugd *d, uint32_t seq, int err,
+			    const char *text)
 {
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_REPLY, .seq = seq };
 
@@ -293,10 +293,10 @@ static void daemon__reply(struct vmm_daemon *d, uint32_t seq, int err,
 	m.reply.timestamp_ns = mp_now_ns();	/* the guest was just told */
 	if (text)
 		snprintf(m.reply.text, sizeof(m.reply.text), "%s", text);
-	daemon__send(d, &m);
+	memplugd__send(d, &m);
 }
 
-static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *m)
+static void memplugd__request(struct vmm_memplugd *d, const struct memplug_vmm_msg *m)
 {
 	char err[HOTPLUG_ERR_LEN] = "";
 	struct hotplug_patch p;
@@ -304,24 +304,24 @@ static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *
 
 	switch (m->type) {
 	case MEMPLUG_VMM_REQUEST:
-		if (!daemon__vmem(d->vmm)) {
-			daemon__reply(d, m->seq, -EAGAIN,
-				      "Invalid request: the guest has not started");
+		if (!memplugd__vmem(d->vmm)) {
+			memplugd__reply(d, m->seq, -EAGAIN,
+					"Invalid request: the guest has not started");
 			break;
 		}
 		p.requested_size_mib = m->request.requested_size_mib;
 		ret = virtio_mem__patch(d->vmm->vmem, &p, err, sizeof(err));
-		daemon__reply(d, m->seq, ret, err);
+		memplugd__reply(d, m->seq, ret, err);
 		break;
 	case MEMPLUG_VMM_CONFIG:
 		ret = vmm__set_hotplug(d->vmm, &m->config, err, sizeof(err));
-		daemon__reply(d, m->seq, ret, err);
+		memplugd__reply(d, m->seq, ret, err);
 		break;
 	case MEMPLUG_VMM_START:
 		ret = vmm__start(d->vmm);
-		daemon__reply(d, m->seq, ret, ret == -EALREADY ?
-			      "the guest is already running" :
-			      ret ? "the VMM could not start the guest" : NULL);
+		memplugd__reply(d, m->seq, ret, ret == -EALREADY ?
+				"the guest is already running" :
+				ret ? "the VMM could not start the guest" : NULL);
 		if (!ret)
 			pr_info("started by memplugd");
 		break;
@@ -330,14 +330,14 @@ static void daemon__request(struct vmm_daemon *d, const struct memplug_vmm_msg *
 	}
 }
 
-static void daemon__state(struct vmm_daemon *d, bool force)
+static void memplugd__state(struct vmm_memplugd *d, bool force)
 {
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_STATE };
-	struct virtio_mem *vmem = daemon__vmem(d->vmm);
+	struct virtio_mem *vmem = memplugd__vmem(d->vmm);
 	struct hotplug_state st;
 
-	daemon__hotplug_state(d->vmm, &st);
-	m.state.flags = daemon__flags(d->vmm);
+	memplugd__hotplug_state(d->vmm, &st);
+	m.state.flags = memplugd__flags(d->vmm);
 	m.state.plugged_size_mib = st.plugged_size_mib;
 	m.state.requested_size_mib = st.requested_size_mib;
 	m.state.usable_size_mib = vmem ? virtio_mem__usable_mib(vmem) : 0;
@@ -346,17 +346,17 @@ static void daemon__state(struct vmm_daemon *d, bool force)
 	    m.state.requested_size_mib == d->sent.requested_size_mib)
 		return;
 	m.state.timestamp_ns = mp_now_ns();
-	if (!daemon__send(d, &m))
+	if (!memplugd__send(d, &m))
 		d->sent = m.state;
 }
 
-static void *daemon__tx(void *arg)
+static void *memplugd__tx(void *arg)
 {
-	struct vmm_daemon *d = arg;
+	struct vmm_memplugd *d = arg;
 	uint64_t gen = 0;
 
 	for (;;) {
-		struct virtio_mem *vmem = daemon__vmem(d->vmm);
+		struct virtio_mem *vmem = memplugd__vmem(d->vmm);
 
 		/* Woken by every plugged/requested change; polls driver state. */
 		if (vmem)
@@ -364,9 +364,9 @@ static void *daemon__tx(void *arg)
 		else
 			usleep(100 * 1000);	/* paused: until START */
 		pthread_mutex_lock(&d->send_lock);
-		daemon__send_empty(d);
+		memplugd__send_empty(d);
 		pthread_mutex_unlock(&d->send_lock);
-		daemon__state(d, false);
+		memplugd__state(d, false);
 	}
 	return NULL;
 }
@@ -377,21 +377,21 @@ static void *daemon__tx(void *arg)
  * (it has taken over those this process made); in local mode this
  * process does, unless the seccomp filter denies it the ioctls.
  */
-static void daemon__mode_changed(struct vmm_daemon *d)
+static void memplugd__mode_changed(struct vmm_memplugd *d)
 {
-	struct vmm_hotplug *hp = d->vmm->hp;
-	struct virtio_mem *vmem = daemon__vmem(d->vmm);
-	const struct hotplug_slots_ops *ops = &hotplug_daemon_ops;
+	struct vmm_region *hp = d->vmm->hp;
+	struct virtio_mem *vmem = memplugd__vmem(d->vmm);
+	const struct region_slot_ops *ops = &region_memplugd_ops;
 	void *ctx = d;
 
 	if (d->mode != MEMPLUG_MODE_MODULE) {
-		ops = d->seccomp_on ? &hotplug_refuse_ops : &hotplug_local_ops;
+		ops = d->seccomp_on ? &region_refuse_ops : &region_local_ops;
 		if (!d->seccomp_on)
 			ctx = d->vmm;
 	}
 	if (hp->ops == ops)
 		return;
-	if (ops == &hotplug_refuse_ops)
+	if (ops == &region_refuse_ops)
 		pr_err("memplugd is back without memplug.ko, but memslot ioctls are denied to this process: "
 		       "no more slots are attached, plugs beyond them get BUSY");
 	else
@@ -414,14 +414,14 @@ static void daemon__mode_changed(struct vmm_daemon *d)
  * cannot plug into them meanwhile: in module mode a plug into a slot we
  * do not hold past the request's gets BUSY (process_plug()).
  */
-static void daemon__report_unattached(struct vmm_daemon *d)
+static void memplugd__report_unattached(struct vmm_memplugd *d)
 {
-	struct vmm_hotplug *hp = d->vmm->hp;
+	struct vmm_region *hp = d->vmm->hp;
 	struct memplug_vmm_msg m = { .type = MEMPLUG_VMM_SLOTS_EMPTY };
 	struct hotplug_state st;
 	uint32_t s, first;
 
-	daemon__hotplug_state(d->vmm, &st);
+	memplugd__hotplug_state(d->vmm, &st);
 	s = ((st.requested_size_mib << 20) + hp->slot_size - 1) / hp->slot_size;
 
 	while (s < hp->nr_slots) {
@@ -434,13 +434,13 @@ static void daemon__report_unattached(struct vmm_daemon *d)
 			;
 		m.slots.first = first;
 		m.slots.count = s - first;
-		daemon__send(d, &m);
+		memplugd__send(d, &m);
 	}
 }
 
-static void *daemon__rx(void *arg)
+static void *memplugd__rx(void *arg)
 {
-	struct vmm_daemon *d = arg;
+	struct vmm_memplugd *d = arg;
 	struct memplug_vmm_msg *m = malloc(sizeof(*m));
 	int fd;
 
@@ -448,7 +448,7 @@ static void *daemon__rx(void *arg)
 		return NULL;
 	for (;;) {
 		while (d->fd >= 0 && recv(d->fd, m, sizeof(*m), 0) == sizeof(*m))
-			daemon__request(d, m);
+			memplugd__request(d, m);
 		pr_info("memplugd went away; the guest runs on, registering again when it is back");
 		pthread_mutex_lock(&d->send_lock);
 		if (d->fd >= 0)
@@ -457,7 +457,7 @@ static void *daemon__rx(void *arg)
 		pthread_mutex_unlock(&d->send_lock);
 		for (;;) {
 			pthread_mutex_lock(&d->size_lock);
-			fd = daemon__register(d);
+			fd = memplugd__register(d);
 			if (fd >= 0)
 				break;	/* size_lock held until the mode is in force */
 			pthread_mutex_unlock(&d->size_lock);
@@ -466,20 +466,20 @@ static void *daemon__rx(void *arg)
 		pthread_mutex_lock(&d->send_lock);
 		d->fd = fd;
 		pthread_mutex_unlock(&d->send_lock);
-		daemon__mode_changed(d);
+		memplugd__mode_changed(d);
 		pthread_mutex_unlock(&d->size_lock);
 		if (d->mode == MEMPLUG_MODE_MODULE)
-			daemon__report_unattached(d);
+			memplugd__report_unattached(d);
 		/* after the mode change: tests wait for this line, then act */
 		pr_info("registered again with memplugd as VM %u", d->vm_id);
-		daemon__state(d, true);
+		memplugd__state(d, true);
 	}
 	return NULL;
 }
 
-int daemon__init(struct vmm *vmm, const char *path)
+int memplugd__init(struct vmm *vmm, const char *path)
 {
-	struct vmm_daemon *d = calloc(1, sizeof(*d));
+	struct vmm_memplugd *d = calloc(1, sizeof(*d));
 	int ret;
 
 	if (!d)
@@ -498,14 +498,14 @@ int daemon__init(struct vmm *vmm, const char *path)
 	d->ranges = calloc(vmm->hp->nr_slot_ids, sizeof(*d->ranges));
 	if (!d->empty || !d->ranges)
 		return -ENOMEM;
-	d->fd = daemon__register(d);
+	d->fd = memplugd__register(d);
 	if (d->fd < 0) {
 		pr_err("cannot register with memplugd at %s: %s", path,
 		       strerror(-d->fd));
 		return d->fd;
 	}
 	if (d->mode == MEMPLUG_MODE_MODULE) {
-		vmm->hp->ops = &hotplug_daemon_ops;
+		vmm->hp->ops = &region_memplugd_ops;
 		vmm->hp->ops_ctx = d;
 		ret = vmm__deny_memslot_ioctls();
 		if (ret) {
@@ -519,9 +519,9 @@ int daemon__init(struct vmm *vmm, const char *path)
 		d->mode == MEMPLUG_MODE_MODULE ?
 		": memslot ioctls denied to this process (seccomp)" : "");
 	vmm->daemon = d;
-	daemon__state(d, true);
-	if (pthread_create(&d->rx, NULL, daemon__rx, d) ||
-	    pthread_create(&d->tx, NULL, daemon__tx, d))
+	memplugd__state(d, true);
+	if (pthread_create(&d->rx, NULL, memplugd__rx, d) ||
+	    pthread_create(&d->tx, NULL, memplugd__tx, d))
 		return -errno;
 	return 0;
 }

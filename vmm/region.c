@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "memplug/vmm.h"
-#include "memplug/vmm-hotplug.h"
+#include "memplug/vmm-region.h"
 #include "memplug/vmm-virtio.h"
 
 enum { JOB_DISCARD, JOB_DETACH, JOB_DROP };
@@ -21,24 +21,24 @@ enum { JOB_DISCARD, JOB_DETACH, JOB_DROP };
 /* the worker punches at most this much at a time */
 #define PUNCH_CHUNK	(16ULL << 20)
 
-struct hotplug_job {
+struct region_job {
 	int type;
 	uint64_t off, len;	/* DISCARD */
 	uint32_t slot;		/* DETACH */
 };
 
-static void hotplug__want_thp(void *p, uint64_t size);
+static void region__want_thp(void *p, uint64_t size);
 
-int hotplug__map_slot(const struct hotplug_slot *s)
+int region__map_slot(const struct region_slot *s)
 {
 	if (mmap(s->hva, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		 s->memfd, s->offset) == MAP_FAILED)
 		return -errno;
-	hotplug__want_thp(s->hva, s->size);
+	region__want_thp(s->hva, s->size);
 	return 0;
 }
 
-int hotplug__unmap_slot(const struct hotplug_slot *s)
+int region__unmap_slot(const struct region_slot *s)
 {
 	if (mmap(s->hva, s->size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
@@ -49,21 +49,21 @@ int hotplug__unmap_slot(const struct hotplug_slot *s)
 
 /* local mode */
 
-static int local__attach(void *ctx, const struct hotplug_slot *s)
+static int local__attach(void *ctx, const struct region_slot *s)
 {
 	struct vmm *vmm = ctx;
 	int ret;
 
-	ret = hotplug__map_slot(s);
+	ret = region__map_slot(s);
 	if (ret)
 		return ret;
 	ret = kvm__set_slot(vmm, s->kvm_slot, s->gpa, s->size, s->hva);
 	if (ret)
-		hotplug__unmap_slot(s);
+		region__unmap_slot(s);
 	return ret;
 }
 
-static int local__detach(void *ctx, const struct hotplug_slot *s)
+static int local__detach(void *ctx, const struct region_slot *s)
 {
 	struct vmm *vmm = ctx;
 	int ret;
@@ -71,10 +71,10 @@ static int local__detach(void *ctx, const struct hotplug_slot *s)
 	ret = kvm__set_slot(vmm, s->kvm_slot, s->gpa, 0, s->hva);
 	if (ret)
 		return ret;
-	return hotplug__unmap_slot(s);
+	return region__unmap_slot(s);
 }
 
-const struct hotplug_slots_ops hotplug_local_ops = {
+const struct region_slot_ops region_local_ops = {
 	.name = "local",
 	.attach = local__attach,
 	.detach = local__detach,
@@ -87,7 +87,7 @@ const struct hotplug_slots_ops hotplug_local_ops = {
  * expensive under nested virtualisation; QEMU's anonymous backend gets THP.
  * shmem only honours MADV_HUGEPAGE when the host allows it.
  */
-static void hotplug__want_thp(void *p, uint64_t size)
+static void region__want_thp(void *p, uint64_t size)
 {
 	char buf[128] = "";
 	FILE *f;
@@ -109,7 +109,7 @@ static void hotplug__want_thp(void *p, uint64_t size)
 			strstr(buf, "[never]") ? "never" : "deny");
 }
 
-static void slot_desc(struct vmm_hotplug *hp, uint32_t i, struct hotplug_slot *s)
+static void slot_desc(struct vmm_region *hp, uint32_t i, struct region_slot *s)
 {
 	s->index = i;
 	s->kvm_slot = hp->kvm_slot_base + i;
@@ -120,9 +120,9 @@ static void slot_desc(struct vmm_hotplug *hp, uint32_t i, struct hotplug_slot *s
 	s->offset = (uint64_t)i * hp->slot_size;
 }
 
-int hotplug__attach(struct vmm_hotplug *hp, uint32_t i)
+int region__attach(struct vmm_region *hp, uint32_t i)
 {
-	struct hotplug_slot s;
+	struct region_slot s;
 	int ret;
 
 	if (i >= hp->nr_slots)
@@ -136,9 +136,9 @@ int hotplug__attach(struct vmm_hotplug *hp, uint32_t i)
 	return ret;
 }
 
-int hotplug__detach(struct vmm_hotplug *hp, uint32_t i)
+int region__detach(struct vmm_region *hp, uint32_t i)
 {
-	struct hotplug_slot s;
+	struct region_slot s;
 	int ret;
 
 	if (i >= hp->nr_slots)
@@ -152,7 +152,7 @@ int hotplug__detach(struct vmm_hotplug *hp, uint32_t i)
 	return ret;
 }
 
-void *hotplug__gpa_to_hva(struct vmm_hotplug *hp, uint64_t gpa, uint64_t len)
+void *region__gpa_to_hva(struct vmm_region *hp, uint64_t gpa, uint64_t len)
 {
 	uint64_t off;
 
@@ -174,14 +174,14 @@ void *hotplug__gpa_to_hva(struct vmm_hotplug *hp, uint64_t gpa, uint64_t len)
  * guest's data is kept, if slowly, and it is said once.  Elsewhere it is
  * unplugged memory: reads see all ones, writes go nowhere.
  */
-void hotplug__mmio(struct vmm *vmm, void *opaque, uint64_t gpa, uint8_t *data,
-		   uint32_t len, bool is_write)
+void region__mmio(struct vmm *vmm, void *opaque, uint64_t gpa, uint8_t *data,
+		  uint32_t len, bool is_write)
 {
-	struct vmm_hotplug *hp = opaque;
+	struct vmm_region *hp = opaque;
 	static bool told;
 	uint8_t *p;
 
-	p = hotplug__gpa_to_hva(hp, gpa, len);
+	p = region__gpa_to_hva(hp, gpa, len);
 	if (!p) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -197,7 +197,7 @@ void hotplug__mmio(struct vmm *vmm, void *opaque, uint64_t gpa, uint8_t *data,
 		memcpy(data, p, len);
 }
 
-static void punch(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
+static void punch(struct vmm_region *hp, uint64_t off, uint64_t len)
 {
 	if (fallocate(hp->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      off, len))
@@ -206,9 +206,9 @@ static void punch(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
 		       strerror(errno));
 }
 
-static bool queue_job(struct vmm_hotplug *hp, const struct hotplug_job *j)
+static bool queue_job(struct vmm_region *hp, const struct region_job *j)
 {
-	struct hotplug_job *last = hp->nr_jobs ? &hp->jobs[hp->nr_jobs - 1] : NULL;
+	struct region_job *last = hp->nr_jobs ? &hp->jobs[hp->nr_jobs - 1] : NULL;
 
 	/* a guest unplugging block after block makes one long punch */
 	if (j->type == JOB_DISCARD && last && last->type == JOB_DISCARD &&
@@ -218,7 +218,7 @@ static bool queue_job(struct vmm_hotplug *hp, const struct hotplug_job *j)
 	}
 	if (hp->nr_jobs == hp->cap_jobs) {
 		unsigned int cap = hp->cap_jobs ? hp->cap_jobs * 2 : 64;
-		struct hotplug_job *n = realloc(hp->jobs, cap * sizeof(*n));
+		struct region_job *n = realloc(hp->jobs, cap * sizeof(*n));
 
 		if (!n)
 			return false;
@@ -230,9 +230,9 @@ static bool queue_job(struct vmm_hotplug *hp, const struct hotplug_job *j)
 	return true;
 }
 
-void hotplug__queue_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
+void region__queue_discard(struct vmm_region *hp, uint64_t off, uint64_t len)
 {
-	struct hotplug_job j = { .type = JOB_DISCARD, .off = off, .len = len };
+	struct region_job j = { .type = JOB_DISCARD, .off = off, .len = len };
 	bool ok;
 
 	pthread_mutex_lock(&hp->lock);
@@ -249,7 +249,7 @@ void hotplug__queue_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
  * racing an attach it only zaps the new mapping's page tables (the memfd
  * keeps its pages), so the worker needs no lock for it.
  */
-static void drop_unattached(struct vmm_hotplug *hp)
+static void drop_unattached(struct vmm_region *hp)
 {
 	uint32_t s;
 
@@ -259,9 +259,9 @@ static void drop_unattached(struct vmm_hotplug *hp)
 				MADV_DONTNEED);
 }
 
-void hotplug__queue_drop(struct vmm_hotplug *hp)
+void region__queue_drop(struct vmm_region *hp)
 {
-	struct hotplug_job j = { .type = JOB_DROP };
+	struct region_job j = { .type = JOB_DROP };
 	unsigned int i;
 
 	pthread_mutex_lock(&hp->lock);
@@ -272,9 +272,9 @@ void hotplug__queue_drop(struct vmm_hotplug *hp)
 	pthread_mutex_unlock(&hp->lock);
 }
 
-void hotplug__queue_detach(struct vmm_hotplug *hp, uint32_t slot)
+void region__queue_detach(struct vmm_region *hp, uint32_t slot)
 {
-	struct hotplug_job j = { .type = JOB_DETACH, .slot = slot };
+	struct region_job j = { .type = JOB_DETACH, .slot = slot };
 
 	pthread_mutex_lock(&hp->lock);
 	queue_job(hp, &j);	/* on failure the slot just stays attached */
@@ -290,10 +290,10 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
  * Take the part of a queued discard that overlaps [off, off + len) out of
  * the queue (what is left of it stays queued); false when none overlaps.
  */
-static bool take_overlap(struct vmm_hotplug *hp, uint64_t off, uint64_t len,
-			 struct hotplug_job *out)
+static bool take_overlap(struct vmm_region *hp, uint64_t off, uint64_t len,
+			 struct region_job *out)
 {
-	struct hotplug_job j, rest;
+	struct region_job j, rest;
 	uint64_t a, b;
 	unsigned int i;
 
@@ -303,11 +303,11 @@ static bool take_overlap(struct vmm_hotplug *hp, uint64_t off, uint64_t len,
 			continue;
 		a = j.off > off ? j.off : off;
 		b = j.off + j.len < off + len ? j.off + j.len : off + len;
-		*out = (struct hotplug_job){ .type = JOB_DISCARD, .off = a, .len = b - a };
+		*out = (struct region_job){ .type = JOB_DISCARD, .off = a, .len = b - a };
 		if (j.off < a && j.off + j.len > b) {
 			/* the middle is ours: the head stays here, the tail is queued */
 			hp->jobs[i].len = a - j.off;
-			rest = (struct hotplug_job){ .type = JOB_DISCARD, .off = b,
+			rest = (struct region_job){ .type = JOB_DISCARD, .off = b,
 						     .len = j.off + j.len - b };
 			if (!queue_job(hp, &rest))
 				out->len = j.off + j.len - a;	/* no room: ours too */
@@ -325,9 +325,9 @@ static bool take_overlap(struct vmm_hotplug *hp, uint64_t off, uint64_t len,
 	return false;
 }
 
-void hotplug__wait_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
+void region__wait_discard(struct vmm_region *hp, uint64_t off, uint64_t len)
 {
-	struct hotplug_job j;
+	struct region_job j;
 
 	pthread_mutex_lock(&hp->lock);
 	for (;;) {
@@ -350,7 +350,7 @@ void hotplug__wait_discard(struct vmm_hotplug *hp, uint64_t off, uint64_t len)
 	pthread_mutex_unlock(&hp->lock);
 }
 
-void hotplug__flush(struct vmm_hotplug *hp)
+void region__flush(struct vmm_region *hp)
 {
 	pthread_mutex_lock(&hp->lock);
 	while (hp->nr_jobs || hp->busy)
@@ -358,10 +358,10 @@ void hotplug__flush(struct vmm_hotplug *hp)
 	pthread_mutex_unlock(&hp->lock);
 }
 
-static void *hotplug__worker(void *arg)
+static void *region__worker(void *arg)
 {
-	struct vmm_hotplug *hp = arg;
-	struct hotplug_job j;
+	struct vmm_region *hp = arg;
+	struct region_job j;
 
 	pthread_mutex_lock(&hp->lock);
 	for (;;) {
@@ -402,15 +402,15 @@ static void *hotplug__worker(void *arg)
 
 /*
  * Reserve @reserve bytes of hotplug region at @gpa: a sparse memfd, and
- * as much address space, unattached.  The slot layout comes later (hotplug__layout), so that a
+ * as much address space, unattached.  The slot layout comes later (region__layout), so that a
  * paused VMM can register its region before it has a configuration.
  */
-struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
-				    uint32_t kvm_slot_base,
-				    const struct hotplug_slots_ops *ops,
-				    void *ops_ctx)
+struct vmm_region *region__create(uint64_t gpa, uint64_t reserve,
+				  uint32_t kvm_slot_base,
+				  const struct region_slot_ops *ops,
+				  void *ops_ctx)
 {
-	struct vmm_hotplug *hp;
+	struct vmm_region *hp;
 	void *p;
 
 	hp = calloc(1, sizeof(*hp));
@@ -425,7 +425,7 @@ struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
 	if (hp->memfd < 0 || ftruncate(hp->memfd, reserve))
 		goto err;
 	/*
-	 * Unattached until a slot is attached (hotplug__unmap_slot);
+	 * Unattached until a slot is attached (region__unmap_slot);
 	 * MAP_NORESERVE: the region is as big as the guest may ever plug.
 	 */
 	p = vmm__mmap_aligned(reserve, MAP_PRIVATE | MAP_NORESERVE, -1);
@@ -434,7 +434,7 @@ struct vmm_hotplug *hotplug__create(uint64_t gpa, uint64_t reserve,
 	hp->hva = p;
 	pthread_mutex_init(&hp->lock, NULL);
 	pthread_cond_init(&hp->cond, NULL);
-	if (pthread_create(&hp->worker, NULL, hotplug__worker, hp))
+	if (pthread_create(&hp->worker, NULL, region__worker, hp))
 		goto err_unmap;
 	return hp;
 err_unmap:
@@ -447,7 +447,7 @@ err:
 }
 
 /* Split the first @size bytes of the region into slots; once, before use. */
-int hotplug__layout(struct vmm_hotplug *hp, uint64_t size, uint64_t slot_size)
+int region__layout(struct vmm_region *hp, uint64_t size, uint64_t slot_size)
 {
 	if (hp->attached)
 		return -EBUSY;
@@ -462,7 +462,7 @@ int hotplug__layout(struct vmm_hotplug *hp, uint64_t size, uint64_t slot_size)
 	return 0;
 }
 
-void hotplug__destroy(struct vmm_hotplug *hp)
+void region__destroy(struct vmm_region *hp)
 {
 	if (!hp)
 		return;

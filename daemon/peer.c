@@ -18,7 +18,7 @@
 #include "memplug/scm.h"
 #include "memplugd.h"
 
-struct mpd_vm *vmm__find(struct mpd *d, uint32_t id)
+struct mpd_vm *peer__find(struct mpd *d, uint32_t id)
 {
 	int i;
 
@@ -28,7 +28,7 @@ struct mpd_vm *vmm__find(struct mpd *d, uint32_t id)
 	return NULL;
 }
 
-static struct mpd_vm *vmm__by_conn(struct mpd *d, int fd)
+static struct mpd_vm *peer__by_conn(struct mpd *d, int fd)
 {
 	int i;
 
@@ -64,7 +64,7 @@ static void listen_pause(struct mpd *d, bool pause)
  * Out of fds, the listening socket rests until a connection closes
  * instead of waking the loop again and again.
  */
-void vmm__accept(struct mpd *d)
+void peer__accept(struct mpd *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct mpd_conn *slot;
@@ -104,7 +104,7 @@ void vmm__accept(struct mpd *d)
 	slot->uid = cred.uid;
 }
 
-void vmm__close_conn(struct mpd *d, int fd)
+void peer__close_conn(struct mpd *d, int fd)
 {
 	struct mpd_conn *c = conn_of(d, fd);
 
@@ -155,8 +155,8 @@ static bool peer_privileged(struct mpd *d, int fd)
 	return c && c->uid == 0;
 }
 
-static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
-			  int *fds, int nfds)
+static void peer__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
+			   int *fds, int nfds)
 {
 	struct memplug_vmm_register *reg = &m->reg;
 	struct memplug_vmm_msg ans = { .type = MEMPLUG_VMM_REGISTERED };
@@ -205,7 +205,7 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	}
 	vm->mode = MEMPLUG_MODE_LOCAL;
 	if (d->use_module) {
-		if (relay__attach(d, vm)) {
+		if (kmod__attach(d, vm)) {
 			vm->used = false;
 			goto refuse;
 		}
@@ -217,7 +217,7 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	ans.registered.vm_id = vm->id;
 	ans.registered.mode = vm->mode;
 	if (send_msg(fd, &ans)) {
-		vmm__drop(d, vm, "VMM went away while registering", true);
+		peer__drop(d, vm, "VMM went away while registering", true);
 		return;
 	}
 	mpd_log(LOG_INFO, "VM %u '%s' registered: region %#llx+%llu MiB, slots %u..%u, %s mode",
@@ -230,12 +230,12 @@ static void vmm__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	return;
 refuse:
 	close_fds(fds, nfds);
-	vmm__close_conn(d, fd);
+	peer__close_conn(d, fd);
 }
 
 /* A message from a registered VMM that is not a reply. */
-static void vmm__message(struct mpd *d, struct mpd_vm *vm,
-			 struct memplug_vmm_msg *m)
+static void peer__message(struct mpd *d, struct mpd_vm *vm,
+			  struct memplug_vmm_msg *m)
 {
 	switch (m->type) {
 	case MEMPLUG_VMM_STATE:
@@ -256,25 +256,25 @@ static void vmm__message(struct mpd *d, struct mpd_vm *vm,
  * Everything queued on a registered VMM's socket is read in one go, so
  * that slots it emptied one by one are detached in one batch.
  */
-static void vmm__drain(struct mpd *d, struct mpd_vm *vm,
-		       struct memplug_vmm_msg *m)
+static void peer__drain(struct mpd *d, struct mpd_vm *vm,
+			struct memplug_vmm_msg *m)
 {
 	int fds[4], nfds;
 	ssize_t n;
 
 	do {
-		vmm__message(d, vm, m);
+		peer__message(d, vm, m);
 		n = recv_msg(vm->conn, m, fds, &nfds, MSG_DONTWAIT);
 		close_fds(fds, n > 0 ? nfds : 0);
 	} while (n == sizeof(*m));
 	hotplug__flush_empty(d, vm);
 	if (n == 0 || (n < 0 && n != -EAGAIN))
-		vmm__drop(d, vm, n ? "VMM socket error" : "VMM disconnected", true);
+		peer__drop(d, vm, n ? "VMM socket error" : "VMM disconnected", true);
 }
 
-void vmm__readable(struct mpd *d, int fd)
+void peer__readable(struct mpd *d, int fd)
 {
-	struct mpd_vm *vm = vmm__by_conn(d, fd);
+	struct mpd_vm *vm = peer__by_conn(d, fd);
 	struct memplug_vmm_msg *m;
 	int fds[4], nfds;
 	ssize_t n;
@@ -288,10 +288,10 @@ void vmm__readable(struct mpd *d, int fd)
 	if (n <= 0) {
 		close_fds(fds, nfds);
 		if (vm)
-			vmm__drop(d, vm, n ? "VMM socket error" : "VMM disconnected",
-				  true);
+			peer__drop(d, vm, n ? "VMM socket error" : "VMM disconnected",
+				   true);
 		else
-			vmm__close_conn(d, fd);
+			peer__close_conn(d, fd);
 		goto out;
 	}
 	if (n != sizeof(*m)) {
@@ -301,13 +301,13 @@ void vmm__readable(struct mpd *d, int fd)
 	}
 	if (vm) {
 		close_fds(fds, nfds);
-		vmm__drain(d, vm, m);
+		peer__drain(d, vm, m);
 	} else if (m->type == MEMPLUG_VMM_REGISTER) {
-		vmm__register(d, fd, m, fds, nfds);
+		peer__register(d, fd, m, fds, nfds);
 	} else if (m->type == MEMPLUG_VMM_CLI_REQUEST) {
 		close_fds(fds, nfds);
 		if (cli__request(d, fd, m, peer_privileged(d, fd)))
-			vmm__close_conn(d, fd);
+			peer__close_conn(d, fd);
 	} else {
 		close_fds(fds, nfds);
 		mpd_log(LOG_WARNING, "unexpected first message %u on the socket", m->type);
@@ -329,8 +329,8 @@ static int64_t ms_left(const struct timespec *deadline)
  * Sends a request to the VMM and waits, bounded, for its REPLY.  State
  * reports arriving meanwhile are applied as usual.
  */
-int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
-	      struct mpd_reply *r)
+int peer__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
+	       struct mpd_reply *r)
 {
 	struct memplug_vmm_msg *in;
 	struct timespec deadline;
@@ -378,7 +378,7 @@ int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
 				snprintf(r->text, sizeof(r->text), "%s", in->reply.text);
 			break;
 		}
-		vmm__message(d, vm, in);
+		peer__message(d, vm, in);
 	}
 	free(in);
 	/*
@@ -394,8 +394,8 @@ int vmm__call(struct mpd *d, struct mpd_vm *vm, struct memplug_vmm_msg *m,
 	return r->err = err;
 }
 
-void vmm__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
-	       bool detach)
+void peer__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
+		bool detach)
 {
 	mpd_log(LOG_INFO, "VM %u '%s' dropped: %s", vm->id, vm->reg.name, why);
 	/*
@@ -404,8 +404,8 @@ void vmm__drop(struct mpd *d, struct mpd_vm *vm, const char *why,
 	 * the slots to the guest, which keeps using its plugged memory.
 	 */
 	if (detach && vm->mode == MEMPLUG_MODE_MODULE)
-		relay__detach(d, vm);
-	vmm__close_conn(d, vm->conn);
+		kmod__detach(d, vm);
+	peer__close_conn(d, vm->conn);
 	close(vm->vm_fd);
 	close(vm->mem_fd);
 	free(vm->attached);
