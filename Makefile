@@ -62,14 +62,18 @@ $(B)/deps.mk: scripts/deps
 	@scripts/deps
 	@mkdir -p $(dir $@) && echo '# scripts/deps has run (the top Makefile)' > $@
 
-# lib/: the netlink client every program links (before the fragments,
-# which use these names in their prerequisites).
-MEMPLUG_NL_OBJS := $(B)/lib/genl.o $(B)/lib/memplug_nl.o
-MEMPLUG_NL_HDRS := include/memplug/genl.h include/memplug/memplug_nl.h \
-	uapi/linux/memplug.h
-$(MEMPLUG_NL_OBJS): $(B)/lib/%.o: lib/%.c $(MEMPLUG_NL_HDRS)
+# lib/: what the programs share (the netlink client, the JSON schema, the
+# VMM protocol, SCM_RIGHTS), one static library that each links; before
+# the fragments, which use these names in their prerequisites.  A program
+# gets only the objects it calls: the VMM needs no libnl.
+LIBMEMPLUG := $(B)/lib/libmemplug.a
+LIBMEMPLUG_OBJS := $(patsubst lib/%.c,$(B)/lib/%.o,$(wildcard lib/*.c))
+LIBMEMPLUG_HDRS := $(wildcard include/memplug/*.h) uapi/linux/memplug.h
+$(LIBMEMPLUG_OBJS): $(B)/lib/%.o: lib/%.c $(LIBMEMPLUG_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -c -o $@ $<
+$(LIBMEMPLUG): $(LIBMEMPLUG_OBJS)
+	$(AR) rcs $@ $^
 
 include $(wildcard */build.mk */*/build.mk)
 HOST_TESTS += $(LINT_TESTS)

@@ -1,10 +1,10 @@
 # daemon/: memplugd, the privileged helper (see daemon/memplugd.h).
 PROGS += $(B)/daemon/memplugd
 
-MEMPLUGD_SRCS := $(wildcard daemon/*.c) lib/hotplug_config.c lib/scm.c lib/vmm_proto.c
+MEMPLUGD_SRCS := $(wildcard daemon/*.c)
 
-$(B)/daemon/memplugd: $(MEMPLUGD_SRCS) $(MEMPLUG_NL_OBJS) \
-		$(wildcard daemon/*.h include/memplug/*.h) uapi/linux/memplug.h
+$(B)/daemon/memplugd: $(MEMPLUGD_SRCS) $(LIBMEMPLUG) \
+		$(wildcard daemon/*.h) $(LIBMEMPLUG_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $(MEMPLUGD_SRCS) \
-		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
+		$(LIBMEMPLUG) $(LIBNL_LIBS)

@@ -1,11 +1,10 @@
 # tools/: memplugctl and memplug-bench (the shared netlink client library
-# in lib/, MEMPLUG_NL_OBJS, is defined in the top-level Makefile).
+# in lib/, LIBMEMPLUG, is defined in the top-level Makefile).
 PROGS += $(B)/tools/memplugctl
 MEMPLUGCTL_SRCS := $(addprefix tools/memplugctl/, \
 		memplugctl.c vm.c hotplug.c monitor.c print.c)
 $(B)/tools/memplugctl: $(MEMPLUGCTL_SRCS) tools/memplugctl/memplugctl.h \
-		tools/memplugctl/print.h include/memplug/clock.h \
-		include/memplug/vmm_proto.h $(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS)
+		tools/memplugctl/print.h $(LIBMEMPLUG) $(LIBMEMPLUG_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) $(JSON_CFLAGS) -o $@ $(MEMPLUGCTL_SRCS) \
-		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) $(JSON_LIBS)
+		$(LIBMEMPLUG) $(LIBNL_LIBS) $(JSON_LIBS)

@@ -21,17 +21,17 @@ $(B)/selftests/memplug/memplug_fuzz: \
 		$(B)/selftests/memplug/%: selftests/memplug/%.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
 		selftests/lib/caps.c selftests/lib/caps.h \
-		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
+		$(LIBMEMPLUG) $(LIBMEMPLUG_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
-		selftests/lib/caps.c $(MEMPLUG_NL_OBJS) $(LIBNL_LIBS) -lpthread
+		selftests/lib/caps.c $(LIBMEMPLUG) $(LIBNL_LIBS) -lpthread
 
 $(B)/selftests/memplug/memplug_batch_test: selftests/memplug/memplug_batch_test.c \
-		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h lib/scm.c \
-		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS) $(B)/ksft/kselftest_harness.h
+		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
+		$(LIBMEMPLUG) $(LIBMEMPLUG_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
-		lib/scm.c $(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
+		$(LIBMEMPLUG) $(LIBNL_LIBS)
 
 # tools/net/ynl from Debian's linux-source-6.12, extracted at build time:
 # build/ynl/ynl/cli.py (+ lib/) and build/ynl/genetlink-legacy.yaml.
@@ -47,10 +47,10 @@ $(YNL_DIR)/ynl/cli.py: | deps-quiet
 
 $(B)/selftests/memplug/memplug_hold: selftests/memplug/memplug_hold.c \
 		selftests/lib/kvm_guest.c selftests/lib/kvm_guest.h \
-		$(MEMPLUG_NL_OBJS) $(MEMPLUG_NL_HDRS)
+		$(LIBMEMPLUG) $(LIBMEMPLUG_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< selftests/lib/kvm_guest.c \
-		$(MEMPLUG_NL_OBJS) $(LIBNL_LIBS)
+		$(LIBMEMPLUG) $(LIBNL_LIBS)
 
 $(B)/selftests/memplug/ynl_test.sh: selftests/memplug/ynl_test.sh \
 		selftests/memplug/ynl_ops.py uapi/memplug.yaml $(YNL_DIR)/ynl/cli.py \

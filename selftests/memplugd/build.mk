@@ -13,6 +13,6 @@ selftests/memplugd/memplugd_validate.sh: $(B)/daemon/memplugd
 # mode: no KVM needed, so it runs on the host)
 HOST_TESTS += $(B)/selftests/memplugd/memplugd_sock_test
 $(B)/selftests/memplugd/memplugd_sock_test: selftests/memplugd/memplugd_sock_test.c \
-		lib/scm.c $(B)/ksft/kselftest_harness.h $(B)/daemon/memplugd
+		$(LIBMEMPLUG) $(B)/ksft/kselftest_harness.h $(B)/daemon/memplugd
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< lib/scm.c
+	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -o $@ $< $(LIBMEMPLUG)

@@ -1,6 +1,6 @@
 # memplug-vmm tests in the test VM: the device's request handler on a real
 # KVM VM (virtio_mem_test) and real L2 guests (*.sh, TAP).
-VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
+VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS)) $(LIBMEMPLUG)
 
 VM_TESTS += $(B)/selftests/vmm/virtio_mem_test $(B)/selftests/vmm/guest_access_test \
 	$(B)/selftests/vmm/virtio_mem_fuzz \
@@ -37,11 +37,11 @@ $(B)/selftests/vmm/virtio_pci_test: selftests/vmm/virtio_pci_test.c $(VMM_LIB_SR
 	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
 
 # plays memplugd to the real VMM and guest
-$(B)/selftests/vmm/vmm_daemon_test: selftests/vmm/vmm_daemon_test.c lib/scm.c \
+$(B)/selftests/vmm/vmm_daemon_test: selftests/vmm/vmm_daemon_test.c $(LIBMEMPLUG) \
 		$(VMM_HDRS) include/memplug/vmm_proto.h $(B)/ksft/kselftest_harness.h \
 		$(B)/vmm/memplug-vmm $(GUEST_INITRD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< lib/scm.c
+	$(CC) $(CFLAGS) -o $@ $< $(LIBMEMPLUG)
 
 # the shell tests need the VMM and the guest
 selftests/vmm/vmm_boot.sh selftests/vmm/vmm_hotplug.sh: $(B)/vmm/memplug-vmm $(GUEST_INITRD)
