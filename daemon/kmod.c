@@ -309,16 +309,17 @@ void kmod__detach(struct mpd *d, struct mpd_vm *vm)
 }
 
 /* One SLOTS_APPLY: attach or detach region slots idx[0..n). */
-int kmod__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
-		int n, bool attach, struct mpd_reply *r)
+/* One SLOTS_APPLY of at most MEMPLUG_BATCH_MAX slots; -errno, extack in d->nl. */
+static int kmod__apply_one(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
+			   int n, bool attach, uint64_t *kernel_ns)
 {
-	uint64_t slot = vm->cfg.slot_size_mib << 20, t0 = mp_now_ns();
+	uint64_t slot = vm->cfg.slot_size_mib << 20;
 	struct memplug_slot *s = calloc(n, sizeof(*s));
 	struct memplug_times t = { 0 };
 	int i, err;
 
 	if (!s)
-		return r->err = -ENOMEM;
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		s[i].id = vm->reg.slot_base + idx[i];
 		s[i].gpa = vm->reg.region_gpa + idx[i] * slot;
@@ -327,17 +328,46 @@ int kmod__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
 	}
 	err = memplug_nl__apply(&d->nl, vm->id, s, n, &t);
 	free(s);
+	*kernel_ns += t.total;
+	return err;
+}
+
+/*
+ * Attach or detach the slots @idx, all or none.  memplug.ko takes at most
+ * MEMPLUG_BATCH_MAX slots in a batch (a region of 2 MiB slots with
+ * --ahead all needs more): a longer plan goes in batches of that many, and
+ * one that fails takes back those before it.
+ */
+int kmod__apply(struct mpd *d, struct mpd_vm *vm, const uint32_t *idx,
+		int n, bool attach, struct mpd_reply *r)
+{
+	uint64_t kernel_ns = 0, undo_ns = 0, t0 = mp_now_ns();
+	int i, done, len, err = 0;
+
+	for (done = 0; done < n && !err; done += len) {
+		len = n - done < MEMPLUG_BATCH_MAX ? n - done : MEMPLUG_BATCH_MAX;
+		err = kmod__apply_one(d, vm, idx + done, len, attach, &kernel_ns);
+	}
 	if (err) {
-		snprintf(r->text, sizeof(r->text), "memplug.ko refused the slot batch: %.120s",
+		static const char refused[] = "memplug.ko refused the slot batch: ";
+
+		snprintf(r->text, sizeof(r->text), "%s%.*s", refused,
+			 (int)(sizeof(r->text) - sizeof(refused)),
 			 d->nl.extack[0] ? d->nl.extack : strerror(-err));
+		for (done -= len; done > 0; done -= len) {
+			len = done < MEMPLUG_BATCH_MAX ? done : MEMPLUG_BATCH_MAX;
+			if (kmod__apply_one(d, vm, idx + done - len, len, !attach, &undo_ns))
+				mpd_log(LOG_ERR, "VM %u: cannot take back a slot batch: %s",
+					vm->id, d->nl.extack[0] ? d->nl.extack : "?");
+		}
 		return r->err = err;
 	}
 	for (i = 0; i < n; i++)
 		vm->attached[idx[i]] = attach;
-	vm->last_apply_ns = t.total;
+	vm->last_apply_ns = kernel_ns;
 	mpd_log(LOG_DEBUG, "VM %u: %s %d slots (kernel %llu us, round trip %llu us)",
 		vm->id, attach ? "attached" : "detached", n,
-		(unsigned long long)t.total / 1000,
+		(unsigned long long)kernel_ns / 1000,
 		(unsigned long long)(mp_now_ns() - t0) / 1000);
 	return 0;
 }

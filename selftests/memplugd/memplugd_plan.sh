@@ -54,4 +54,26 @@ diag "$out"
 check "--ahead all: after an unplug to 0 the slots stay (vm show)" \
 	sh -c "$CTL -j vm show $VM | grep -o '\"nr_slots\":[0-9]*' | grep -q ':16$'"
 done_with a
+
+# ---- more slots than a batch: --ahead all over 2048 slots of 2 MiB --------
+# memplug.ko takes MEMPLUG_BATCH_MAX (1024) slots in one SLOTS_APPLY
+daemon_start --ahead all
+"$CTL" -j monitor > "$T/b.mon" 2>&1 &
+MON_PID=$!
+vmm_boot b 120 -m 512 --daemon "$SOCK" \
+	--hotplug '{"total_size_mib":4096,"block_size_mib":2,"slot_size_mib":2}'
+check "--ahead all, 2048 slots of 2 MiB: the guest boots" test $? -eq 0
+GUEST_PID=$VMM_PID
+VM=$(vm_id b)
+for i in $(seq 1 300); do
+	n=$("$CTL" -j vm show "$VM" | grep -o '"nr_slots":[0-9]*' | cut -d: -f2)
+	[ "$n" = 2048 ] && break
+	sleep 0.1
+done
+sleep 1
+kill "$MON_PID"
+check "--ahead all: memplug.ko holds all 2048 slots ($n), in two batches ($(batches b))" \
+	sh -c "[ '$n' = 2048 ] && [ '$(batches b)' = '1024 1024 ' ]"
+grep 'refused' "$T/memplugd.log" | sed 's/^/# /'
+done_with b
 tap_end
