@@ -94,12 +94,14 @@ struct mpd_request {
  * takes effect.  The longest part of one step is the VMM's answer.
  */
 #define MPD_DEADLINE_MARGIN_NS	((MPD_VMM_TIMEOUT_MS + 500) * 1000000ULL)
+_Static_assert(MPD_VMM_TIMEOUT_MS + 500 < MEMPLUG_RELAY_TIMEOUT_MS,
+	       "a step must end before memplug.ko stops waiting");
 /* too late to start a step of a change relayed with @deadline_ns (0: none) */
 bool mpd_deadline_near(uint64_t deadline_ns);
 
 struct mpd_reply {
 	int err;			/* 0 or -errno */
-	char text[HOTPLUG_ERR_LEN];	/* error message */
+	char text[MEMPLUG_VMM_TEXT_LEN];	/* error message */
 	char body[MEMPLUG_HOTPLUG_BODY_MAX];	/* JSON answer */
 };
 

@@ -400,7 +400,7 @@ static int memplug_nl__relay_reply(struct nlmsghdr *nlh, void *arg)
 		if (tb[MEMPLUG_A_ERROR_TEXT])
 			snprintf(b->c->extack, sizeof(b->c->extack), "%s",
 				 (char *)nla_data(tb[MEMPLUG_A_ERROR_TEXT]));
-		return e < 4096 ? -(int)e : -EPROTO;
+		return e <= MEMPLUG_ERRNO_MAX ? -(int)e : -EPROTO;
 	}
 	if (tb[MEMPLUG_A_HOTPLUG_BODY] && b->len)
 		snprintf(b->buf, b->len, "%s",

@@ -71,7 +71,8 @@ static const struct nla_policy memplug_reply_policy[MEMPLUG_A_ERROR_TEXT + 1] = 
 				     .len = MEMPLUG_HOTPLUG_BODY_MAX - 1 },
 	[MEMPLUG_A_COOKIE]	 = { .type = NLA_U64 },
 	[MEMPLUG_A_ERRNO]	 = { .type = NLA_U32 },
-	[MEMPLUG_A_ERROR_TEXT]	 = { .type = NLA_NUL_STRING, .len = 255 },
+	[MEMPLUG_A_ERROR_TEXT]	 = { .type = NLA_NUL_STRING,
+				     .len = MEMPLUG_ERROR_TEXT_MAX - 1 },
 };
 
 static const struct nla_policy memplug_state_policy[MEMPLUG_A_PLUGGED_SIZE + 1] = {

@@ -48,7 +48,14 @@
 #define MEMPLUG_DEFAULT_SOCKET		"/run/memplug/memplugd.sock"
 #define MEMPLUG_DEFAULT_GROUP		"memplug"	/* may connect */
 #define MEMPLUG_VMM_NAME_LEN		32
-#define MEMPLUG_VMM_TEXT_LEN		HOTPLUG_ERR_LEN
+/*
+ * Error texts on the socket: part of the message layout (a change is a new
+ * MEMPLUG_VMM_PROTO_VERSION), room for the parser's and within what
+ * memplug.ko relays.
+ */
+#define MEMPLUG_VMM_TEXT_LEN		160
+_Static_assert(HOTPLUG_ERR_LEN <= MEMPLUG_VMM_TEXT_LEN, "a parser error must fit");
+_Static_assert(MEMPLUG_VMM_TEXT_LEN <= MEMPLUG_ERROR_TEXT_MAX, "memplug.ko must relay it whole");
 
 enum memplug_vmm_msg_type {
 	MEMPLUG_VMM_REGISTER = 1,

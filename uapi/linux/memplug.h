@@ -261,6 +261,8 @@
 #define MEMPLUG_RELAY_CALLER_MAX	4
 /* The largest errno an owner may answer with (EHWPOISON). */
 #define MEMPLUG_ERRNO_MAX		133
+/* MEMPLUG_A_ERROR_TEXT's bytes, its NUL included. */
+#define MEMPLUG_ERROR_TEXT_MAX		256
 
 enum memplug_cmd {
 	MEMPLUG_CMD_UNSPEC,
