@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The daemon socket: VMMs register here (with their VM fd and hotplug
- * memfd) and report state; memplugctl talks here when memplug.ko is
- * absent.  SOCK_SEQPACKET: one struct memplug_vmm_msg per datagram.
+ * peer: the processes on the daemon socket.  VMMs register here (with
+ * their VM fd and hotplug memfd) and report state; memplugctl talks here
+ * when memplug.ko is absent.  SOCK_SEQPACKET: one struct memplug_vmm_msg
+ * per datagram.
  */
 #include <errno.h>
 #include <poll.h>

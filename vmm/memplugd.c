@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * daemon: memplug-vmm as a client of memplugd (--daemon SOCKET).
+ * memplugd: memplug-vmm as a client of memplugd (--daemon SOCKET).
  *
  * The VMM registers its VM fd, hotplug memfd and region with memplugd
  * (include/memplug/vmm_proto.h).  In module mode memplugd attaches every

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memory: the hotplug region (memfd, mapped where a slot is attached),
+ * region: the hotplug region (memfd, mapped where a slot is attached),
  * the local slot operations and the helper thread that gives unplugged
  * memory back to the host off the guest's critical path.
  */
