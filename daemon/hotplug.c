@@ -329,12 +329,12 @@ static void hotplug__patch(struct mpd *d, struct mpd_vm *vm,
 		return;
 	}
 	if (!(vm->state.flags & MEMPLUG_VMM_F_RUNNING)) {
-		fail(r, -EAGAIN, "Invalid hotplug-memory: the device is not active (the guest has not started)");
+		fail(r, -EAGAIN, HOTPLUG_ERR_NOT_STARTED);
 		return;
 	}
 	/* Cloud Hypervisor #4001: never wait on a driver that is not there. */
 	if (!(vm->state.flags & MEMPLUG_VMM_F_DRIVER_READY)) {
-		fail(r, -EAGAIN, "Invalid hotplug-memory: the guest's virtio-mem driver is not ready");
+		fail(r, -EAGAIN, HOTPLUG_ERR_NO_DRIVER);
 		return;
 	}
 	/*

@@ -305,8 +305,7 @@ static void memplugd__request(struct vmm_memplugd *d, const struct memplug_vmm_m
 	switch (m->type) {
 	case MEMPLUG_VMM_REQUEST:
 		if (!memplugd__vmem(d->vmm)) {
-			memplugd__reply(d, m->seq, -EAGAIN,
-					"Invalid request: the guest has not started");
+			memplugd__reply(d, m->seq, -EAGAIN, HOTPLUG_ERR_NOT_STARTED);
 			break;
 		}
 		p.requested_size_mib = m->request.requested_size_mib;

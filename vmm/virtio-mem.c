@@ -537,7 +537,7 @@ int virtio_mem__patch(struct virtio_mem *vm, const struct hotplug_patch *p,
 	if (driver_active(vm)) {
 		__atomic_store_n(&vm->requested_size, req, __ATOMIC_RELAXED);
 	} else {
-		snprintf(err, errlen, "Invalid request: the guest's virtio-mem driver is not active");
+		snprintf(err, errlen, "%s", HOTPLUG_ERR_NO_DRIVER);
 		ret = -EAGAIN;
 	}
 	/* what the request does not need, attached ahead or left over */

@@ -22,6 +22,15 @@
 #define HOTPLUG_DEFAULT_SLOT_MIB	128ULL
 #define HOTPLUG_ERR_LEN			160
 
+/*
+ * A PATCH the device cannot take yet (EAGAIN): the same words from memplugd
+ * and from the VMM's control socket, which callers retry on.
+ */
+#define HOTPLUG_ERR_NOT_STARTED	\
+	"Invalid hotplug-memory: the device is not active (the guest has not started)"
+#define HOTPLUG_ERR_NO_DRIVER	\
+	"Invalid hotplug-memory: the guest's virtio-mem driver is not ready"
+
 /* PUT /hotplug/memory */
 struct hotplug_config {
 	uint64_t total_size_mib;

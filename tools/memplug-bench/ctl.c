@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "memplug/hotplug_config.h"
 
 #define CTL_LINE_MAX		2048
 #define CTL_TIMEOUT_MS		10000
@@ -102,7 +103,7 @@ static int ctl__request(struct bench_target *t, struct bench_round *r)
 	r->t0 = mp_now_ns();
 	err = ctl__call(t->priv, line, out, sizeof(out));
 	r->ms[BENCH_PH_REPLY] = (mp_now_ns() - r->t0) / 1e6;
-	if (err == -EINVAL && strstr(out, "not active"))
+	if (err == -EINVAL && strstr(out, HOTPLUG_ERR_NO_DRIVER))
 		return -EAGAIN;		/* the guest's driver is not up yet */
 	if (err)
 		fprintf(stderr, "%s: PATCH: %s\n", t->system,
