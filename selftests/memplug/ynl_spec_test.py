@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """ynl_spec_test: uapi/memplug.yaml is valid genetlink-legacy (schema from
 linux-source-6.12) and says the same as uapi/linux/memplug.h: every
-command, attribute, flag and enum value.  A host test (TAP), run from
+command, attribute, flag, enum value and constant.  A host test (TAP), run from
 the checkout."""
 import re
 import sys
@@ -45,7 +45,7 @@ def header_enum(text, name):
 
 
 print('TAP version 13')
-print('1..6')
+print('1..7')
 try:
     fam = SpecFamily('uapi/memplug.yaml', 'build/ynl/genetlink-legacy.yaml')
     ok(True, 'memplug.yaml validates against genetlink-legacy.yaml')
@@ -96,4 +96,12 @@ ok(all(ev.get(cname('MEMPLUG_EVENT_', k)) == e.value
    {cname('MEMPLUG_SLOT_F_', k.replace('log-dirty', 'log-dirty')): e.user_value()
     for k, e in fam.consts['slot-flags'].entries.items()},
    'event and slot flag values match')
+
+# the spec's numeric constants (slots-max, batch-max) are the header's
+consts = {d['name']: d['value'] for d in fam.yaml['definitions']
+          if d['type'] == 'const'}
+hc = {k: int(re.search(r'#define\s+%s\s+(\d+)' % cname('MEMPLUG_', k),
+                      h).group(1))
+      for k in consts}
+ok(consts == hc, 'constants match: %s' % consts)
 sys.exit(fail)
