@@ -95,7 +95,8 @@ vmm_wait() {
 ctl() { local name=$1; shift; "$VMM" ctl "$T/$name.sock" "$@"; }
 
 # guest NAME TAG CMD [SECONDS]: type CMD on the guest's console, print the
-# next new line starting with @TAG (bounded wait)
+# next new line starting with @TAG (bounded wait; at once when the VMM has
+# gone, e.g. its guest reset)
 guest() {
 	local name=$1 tag=$2 cmd=$3 max=$((${4:-30} * 10)) c i=0
 	c=$(grep -c "^@$tag" "$T/$name.con")
@@ -103,6 +104,9 @@ guest() {
 	while [ "$(grep -c "^@$tag" "$T/$name.con")" -le "$c" ]; do
 		i=$((i + 1))
 		[ $i -ge $max ] && return 1
+		# the control socket refuses the connection: the VMM is gone
+		[ $((i % 10)) = 0 ] && ctl "$name" GET 2>&1 | grep -q '^memplug-vmm ctl: ' &&
+			return 1
 		sleep 0.1
 	done
 	# the guest's tty ends lines with \r\n
