@@ -55,8 +55,12 @@ all: deps-quiet
 # libnl's headers, the kernel) are in.  Make remakes the makefiles it
 # includes first, alone, and then starts over: this one is the stamp of a
 # scripts/deps run.  The deps-quiet prerequisites still check each time.
+# NO_DEPS=1 leaves both out: a package build (debian/rules) has its
+# Build-Depends and must not run apt-get.
+ifneq ($(NO_DEPS),1)
 ifneq ($(filter-out clean deps check-fresh,$(or $(MAKECMDGOALS),all)),)
 include $(B)/deps.mk
+endif
 endif
 $(B)/deps.mk: scripts/deps
 	@scripts/deps
@@ -85,7 +89,7 @@ deps:
 
 # Targets that build call this first: a no-op when everything is installed.
 deps-quiet:
-	@scripts/deps
+	@[ "$(NO_DEPS)" = 1 ] || scripts/deps
 
 # The kselftest harness comes from Debian's linux-source-6.1 tarball at
 # build time (GPL-2.0, never committed).
