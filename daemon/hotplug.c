@@ -221,14 +221,15 @@ out:
  */
 static void spare_fit(struct mpd *d, struct mpd_vm *vm)
 {
-	uint32_t want = slots_for(vm, vm->requested_mib) + vm->spare_slots;
-	uint32_t i, *list = NULL;
+	uint32_t want, i, *list = NULL;
 	struct mpd_reply r = { 0 };
 	int n;
 
+	/* not before the check: an unconfigured VM has no slot size */
 	if (vm->mode != MEMPLUG_MODE_MODULE || !vm->configured ||
 	    !(vm->state.flags & MEMPLUG_VMM_F_DRIVER_READY))
 		return;
+	want = slots_for(vm, vm->requested_mib) + vm->spare_slots;
 	if (want > vm->nr_slots)
 		want = vm->nr_slots;
 	if (plan_attach(d, vm, want, &list, &n, &r))

@@ -383,6 +383,36 @@ TEST_F(mpd, connections_per_user_are_bounded)
 }
 
 /* The body is body_len bytes: a NUL inside does not end it. */
+/*
+ * A paused VMM (no config yet, so no slot size) whose STATE says the
+ * guest's driver is up: memplugd divided by the slot size before it looked
+ * at the config (UBSan, make check SANITIZE=1, in proto_fuzz).
+ */
+TEST_F(mpd, driver_ready_before_config_is_taken)
+{
+	struct memplug_vmm_register r;
+	struct memplug_vmm_msg m;
+	int fd;
+
+	good_register(&r);
+	r.flags = 0;
+	r.config = (struct hotplug_config){ 0 };
+	strcpy(r.name, "paused");
+	fd = do_register(self->path, &r, &m);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, recv_within(fd, &m, 5000));
+	ASSERT_EQ(MEMPLUG_VMM_REGISTERED, m.type);
+	memset(&m, 0, sizeof(m));
+	m.type = MEMPLUG_VMM_STATE;
+	m.state.flags = MEMPLUG_VMM_F_RUNNING | MEMPLUG_VMM_F_DRIVER_READY;
+	ASSERT_EQ(sizeof(m), send(fd, &m, sizeof(m), 0));
+	/* memplugd took it and answers others */
+	ASSERT_EQ(0, cli_call(self->path, MEMPLUG_CMD_HOTPLUG_GET, self->vm_id,
+			      NULL, &m));
+	ASSERT_TRUE(alive(self->pid)) TH_LOG("%s", death(self->log));
+	close(fd);
+}
+
 TEST_F(mpd, body_with_nul_is_refused)
 {
 	static const char body[] = "{\"total_size_mib\":1024}\0junk";
