@@ -18,6 +18,8 @@
 
 #define KVM_GUEST_BASE_SIZE	(2ULL << 20)
 #define KVM_GUEST_MAP_SIZE	(64ULL << 30)
+/* [32 KiB, 1 MiB) of slot 0 is free: a test may put its own code there */
+#define KVM_GUEST_SPARE_GPA	0x8000ULL
 
 struct kvm_guest {
 	int kvm_fd;
@@ -44,7 +46,5 @@ int kvm_guest__set_slot(struct kvm_guest *g, uint32_t slot, uint64_t gpa,
 #define KVM_GUEST_NO_MEMORY	1
 int kvm_guest__read(struct kvm_guest *g, uint64_t gpa, uint64_t *val);
 int kvm_guest__write(struct kvm_guest *g, uint64_t gpa, uint64_t val);
-
-/* Monotonic clock in nanoseconds. */
 
 #endif
