@@ -5,7 +5,7 @@
  * Transmission is instantaneous (THR is always empty), which is what the
  * 8250 driver's THRE tests expect of a real 16550.  Output goes to stdout
  * and/or a file; input comes from stdin.  A line starting with
- * VMM_READY_MARKER marks "the guest reached its init" for the boot timeout
+ * MEMPLUG_GUEST_READY marks "the guest reached its init" for the boot timeout
  * and the boot-time measurement.
  */
 #include <errno.h>
@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "memplug/guest.h"
 #include "memplug/vmm.h"
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
 #define RX_SIZE		4096
-#define VMM_READY_MARKER "memplug-guest: ready"
 
 /* register offsets and bits (8250/16550) */
 #define UART_RX		0
@@ -96,8 +96,8 @@ static void tx(struct vmm *vmm, struct vmm_serial *s, uint8_t c)
 		fputc(c, s->file);
 	if (c == '\n' || s->line_len == sizeof(s->line) - 1) {
 		s->line[s->line_len] = 0;
-		if (!vmm->init_ns && !strncmp(s->line, VMM_READY_MARKER,
-					      strlen(VMM_READY_MARKER))) {
+		if (!vmm->init_ns && !strncmp(s->line, MEMPLUG_GUEST_READY,
+					      strlen(MEMPLUG_GUEST_READY))) {
 			vmm->init_ns = mp_now_ns();
 			pr_info("guest reached init after %.1f ms",
 				(vmm->init_ns - vmm->start_ns) / 1e6);

@@ -447,8 +447,9 @@ static bool fuzz_trusted;		/* the fuzzing peer is the real root */
 static uint64_t edgy(void)
 {
 	static const uint64_t e[] = {
-		0, 1, 2, 3, 127, 128, 129, 1024, 4096, 32763, 32764, 32765,
-		1ULL << 20, (1ULL << 20) + 1, 1ULL << 32, 1ULL << 44, 1ULL << 52,
+		0, 1, 2, 3, 127, 128, 129, 1024, 4096,
+		MEMPLUG_SLOTS_MAX - 1, MEMPLUG_SLOTS_MAX, MEMPLUG_SLOTS_MAX + 1,
+		1ULL << 20, (1ULL << 20) + 1, 1ULL << 32, 1ULL << 44, MEMPLUG_ADDR_LIMIT,
 		INT32_MAX, UINT32_MAX, INT64_MAX, UINT64_MAX, UINT64_MAX - 1,
 	};
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memplug-bench boot: time from now until the guest's init prints
- * "memplug-guest: ready" on a console file, for any VMM (memplug-vmm
+ * MEMPLUG_GUEST_READY on a console file, for any VMM (memplug-vmm
  * --console-file, QEMU -serial file:).  Start the VMM, then this at once:
  * the few milliseconds between the two are the same for every VMM and
  * small against seconds of boot.  The file is read incrementally every
@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "memplug/guest.h"
 
-#define BOOT_MARKER	"memplug-guest: ready"
 #define BOOT_POLL_NS	2000000ULL
 
 /* Is @pid gone (or a zombie: exited, not yet reaped by its shell)? */
@@ -42,8 +42,8 @@ static bool boot__gone(int pid)
 int bench__boot(const char *console, int pid, int timeout_s, double *ms)
 {
 	uint64_t t0 = mp_now_ns(), now = t0, next = t0;
-	size_t keep = sizeof(BOOT_MARKER) - 1, have = 0;
-	char buf[4096 + sizeof(BOOT_MARKER)];
+	size_t keep = sizeof(MEMPLUG_GUEST_READY) - 1, have = 0;
+	char buf[4096 + sizeof(MEMPLUG_GUEST_READY)];
 	unsigned int tick = 0;
 	int fd = -1;
 	ssize_t n;
@@ -55,7 +55,7 @@ int bench__boot(const char *console, int pid, int timeout_s, double *ms)
 		       (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
 			have += n;
 			buf[have] = 0;
-			if (memmem(buf, have, BOOT_MARKER, keep)) {
+			if (memmem(buf, have, MEMPLUG_GUEST_READY, keep)) {
 				*ms = (mp_now_ns() - t0) / 1e6;
 				close(fd);
 				return 0;
@@ -80,6 +80,6 @@ int bench__boot(const char *console, int pid, int timeout_s, double *ms)
 	if (fd >= 0)
 		close(fd);
 	fprintf(stderr, "memplug-bench boot: no \"%s\" on %s within %d s\n",
-		BOOT_MARKER, console, timeout_s);
+		MEMPLUG_GUEST_READY, console, timeout_s);
 	return -ETIMEDOUT;
 }
