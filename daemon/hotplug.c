@@ -44,9 +44,9 @@ int hotplug__configure(struct mpd *d, struct mpd_vm *vm,
 	uint64_t spares = (d->ahead_mib + cfg->slot_size_mib - 1) /
 			  cfg->slot_size_mib;
 	uint8_t *attached, *empty;
+	char why[MEMPLUG_ERROR_TEXT_MAX];
 
-	if (MIB(cfg->total_size_mib) > vm->reg.region_size ||
-	    nr > vm->reg.slot_count)
+	if (vmm_proto__check_fit(&vm->reg, cfg, why, sizeof(why)))
 		return -ENOSPC;
 	attached = calloc(nr, 1);
 	empty = calloc(nr, 1);
@@ -95,21 +95,9 @@ static void hotplug__put(struct mpd *d, struct mpd_vm *vm,
 		fail(r, -EBUSY, "Invalid hotplug-memory: PUT is accepted only before the guest starts");
 		return;
 	}
-	if (MIB(cfg.total_size_mib) > vm->reg.region_size) {
-		snprintf(r->text, sizeof(r->text),
-			 "Invalid total_size_mib: the VMM's hotplug region holds %llu MiB",
-			 (unsigned long long)(vm->reg.region_size >> 20));
-		r->err = -ENOSPC;
+	r->err = vmm_proto__check_fit(&vm->reg, &cfg, r->text, sizeof(r->text));
+	if (r->err)
 		return;
-	}
-	if (cfg.total_size_mib / cfg.slot_size_mib > vm->reg.slot_count) {
-		snprintf(r->text, sizeof(r->text),
-			 "Invalid slot_size_mib: %llu slots needed, the VM has %u memslot ids",
-			 (unsigned long long)(cfg.total_size_mib / cfg.slot_size_mib),
-			 vm->reg.slot_count);
-		r->err = -ENOSPC;
-		return;
-	}
 	m.config = cfg;
 	if (peer__call(d, vm, &m, r))
 		return;

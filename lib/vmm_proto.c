@@ -42,6 +42,23 @@ static bool name_ok(const char *name)
 	return true;
 }
 
+int vmm_proto__check_fit(const struct memplug_vmm_register *reg,
+			 const struct hotplug_config *c, char *err, size_t len)
+{
+	if (MIB(c->total_size_mib) > reg->region_size) {
+		snprintf(err, len, "Invalid total_size_mib: the VMM's hotplug region holds %llu MiB",
+			 (unsigned long long)(reg->region_size >> 20));
+		return -ENOSPC;
+	}
+	if (c->total_size_mib / c->slot_size_mib > reg->slot_count) {
+		snprintf(err, len, "Invalid slot_size_mib: %llu slots needed, the VM has %u memslot ids",
+			 (unsigned long long)(c->total_size_mib / c->slot_size_mib),
+			 reg->slot_count);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 int vmm_proto__check_register(const struct memplug_vmm_register *reg,
 			      char *err, size_t len)
 {
@@ -71,9 +88,8 @@ int vmm_proto__check_register(const struct memplug_vmm_register *reg,
 	}
 	if (hotplug_config__check(c, err, len))
 		return -EINVAL;
-	if (MIB(c->total_size_mib) > reg->region_size ||
-	    c->total_size_mib / c->slot_size_mib > reg->slot_count)
-		return bad(err, len, "the configuration does not fit the region");
+	if (vmm_proto__check_fit(reg, c, err, len))
+		return -EINVAL;
 	if (reg->plugged_size_mib > c->total_size_mib ||
 	    reg->requested_size_mib > c->total_size_mib ||
 	    reg->plugged_size_mib % c->block_size_mib ||

@@ -153,6 +153,14 @@ struct memplug_cli_reply {
 int vmm_proto__check_register(const struct memplug_vmm_register *reg,
 			      char *err, size_t len);
 
+/*
+ * Whether a checked configuration fits the region @reg registered: its
+ * total within the region, its slots within the VM's memslot ids.  0, or
+ * -ENOSPC with the reason, naming the field, in @err.
+ */
+int vmm_proto__check_fit(const struct memplug_vmm_register *reg,
+			 const struct hotplug_config *c, char *err, size_t len);
+
 struct memplug_vmm_msg {
 	uint32_t type;			/* enum memplug_vmm_msg_type */
 	uint32_t seq;			/* a REPLY echoes its request's */

@@ -306,7 +306,7 @@ TEST_F(mpd, bad_register_is_refused)
 	struct memplug_vmm_msg m;
 	int i, fd;
 
-	for (i = 0; i < 12; i++) {
+	for (i = 0; i < 13; i++) {
 		good_register(&reg);
 		switch (i) {
 		case 0: reg.config.slot_size_mib = 0; break;
@@ -314,7 +314,7 @@ TEST_F(mpd, bad_register_is_refused)
 		case 2: reg.config.total_size_mib = 1ULL << 44; break;
 		case 3: reg.version = 99; break;
 		case 4: reg.slot_count = 0; break;
-		case 5: reg.slot_base = 32760; break;
+		case 5: reg.slot_base = MEMPLUG_SLOTS_MAX - 4; break;
 		case 6: reg.region_size = 0; break;
 		case 7: reg.region_gpa = UINT64_MAX - (1 << 20) + 1; break;
 		case 8: memset(reg.name, 'x', sizeof(reg.name)); break;
@@ -322,6 +322,8 @@ TEST_F(mpd, bad_register_is_refused)
 		case 10: reg.plugged_size_mib = 2048; break;
 		case 11: reg.config.total_size_mib = 2048;
 			 reg.config.slot_size_mib = 256; break;
+		/* 16 slots of 64 MiB, 8 memslot ids */
+		case 12: reg.config.slot_size_mib = 64; break;
 		}
 		fd = do_register(self->path, &reg, &m);
 		ASSERT_LE(0, fd);
