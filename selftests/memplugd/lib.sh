@@ -19,6 +19,21 @@ daemon_start() {
 	wait_for "$T/memplugd.log" 'listening on' 10
 }
 
+# guest_poweroff NAME PID WHAT: power guest NAME off; check that its VMM
+# (PID) exits 0, as WHAT
+guest_poweroff() {
+	guest "$1" poweroff poweroff 5 > /dev/null
+	vmm_wait "$2" 30
+	check "$3" test $? -eq 0
+}
+
+# daemon_stop: SIGTERM to memplugd, which exits 0
+daemon_stop() {
+	kill "$DAEMON_PID"
+	vmm_wait "$DAEMON_PID" 10
+	check "memplugd exits 0 on SIGTERM" test $? -eq 0
+}
+
 # vm_id: the only VM memplugd knows (module: from vm show)
 vm_id() {
 	sed -n 's/.*registered \(again \)\{0,1\}with memplugd as VM \([0-9]*\).*/\2/p' "$T/$1.err" | tail -1

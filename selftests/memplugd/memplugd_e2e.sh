@@ -173,12 +173,8 @@ check "the restarted memplugd told memplug.ko its GET answer: GET answers while 
 	sh -c "echo '$out' | grep -q '\"total_size_mib\":2048,'"
 out=$(mctl hotplug patch "$VM" requested 1024 --wait 60 2>&1)
 check "and plugs again: $out" sh -c "echo '$out' | grep -q 'plugged 1024 MiB'"
-guest a poweroff poweroff 5 > /dev/null
-vmm_wait "$A_PID" 30
-check "the guest powers off, the VMM exits 0" test $? -eq 0
-kill "$DAEMON_PID"
-vmm_wait "$DAEMON_PID" 10
-check "memplugd exits 0 on SIGTERM" test $? -eq 0
+guest_poweroff a "$A_PID" "the guest powers off, the VMM exits 0"
+daemon_stop
 
 # ---- paused: configured by PUT through memplugd, booted by vm start ----
 # Firecracker's order: the VMM exists before its hotplug config; a PUT is
@@ -233,11 +229,8 @@ refused "PUT after the start refused" \
 	"Invalid hotplug-memory: PUT is accepted only before the guest starts" \
 	mctl hotplug put "$VM" total 1024
 grow_1g p "$VM" "the PUT config is the guest's: patch 1024 grows MemTotal by 1 GiB"
-guest p poweroff poweroff 5 > /dev/null
-vmm_wait "$P_PID" 30
-check "the paused-then-started VMM exits 0" test $? -eq 0
-kill "$DAEMON_PID"
-vmm_wait "$DAEMON_PID" 10
+guest_poweroff p "$P_PID" "the paused-then-started VMM exits 0"
+daemon_stop
 
 # ---- fallback: memplug.ko absent -------------------------------------
 if rmmod memplug; then
@@ -255,10 +248,8 @@ if rmmod memplug; then
 	check "fallback: vm show says local mode" \
 		sh -c "$CTL -s $SOCK vm show $VM | grep -q '^vm $VM: .*mode local slots ' &&
 		       $CTL -s $SOCK -j vm show | grep -q '\"mode\":\"local\",.*\"plugged_size\":1073741824}'"
-	guest b poweroff poweroff 5 > /dev/null
-	vmm_wait "$B_PID" 30
-	kill "$DAEMON_PID"
-	vmm_wait "$DAEMON_PID" 10
+	guest_poweroff b "$B_PID" "fallback: the VMM exits 0"
+	daemon_stop
 	insmod module/memplug.ko
 else
 	not_ok "rmmod memplug for the fallback test"

@@ -133,11 +133,8 @@ check "with the fault gone, patch 1024 settles: $out" sh -c "echo '$out' | grep 
 check "no guest access left KVM for a slot the VMM had attached" \
 	sh -c "! grep -q 'attached here but not in KVM' '$T/m.err'"
 check "the guest still answers" guest_alive m
-guest m poweroff poweroff 5 > /dev/null
-vmm_wait "$M_PID" 30
-check "the VMM exits 0" test $? -eq 0
-kill "$DAEMON_PID"
-vmm_wait "$DAEMON_PID" 10
+guest_poweroff m "$M_PID" "the VMM exits 0"
+daemon_stop
 diag "memplugd logs:"
 cat "$T/memplugd.all" "$T/memplugd.log" | grep -v ' [a-z]*tached 1 slots' | sed 's/^/# /' | tail -20
 tap_end

@@ -27,11 +27,8 @@ grown() {
 
 # done_with NAME: power the guest off, stop memplugd
 done_with() {
-	guest "$1" poweroff poweroff 5 > /dev/null
-	vmm_wait "$GUEST_PID" 30
-	check "$1: the VMM exits 0" test $? -eq 0
-	kill "$DAEMON_PID"
-	vmm_wait "$DAEMON_PID" 10
+	guest_poweroff "$1" "$GUEST_PID" "$1: the VMM exits 0"
+	daemon_stop
 }
 
 grown n --no-steps

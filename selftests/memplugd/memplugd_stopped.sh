@@ -56,10 +56,6 @@ check "memplugd reads again: the emptied slots go, the spare stays ($slots -> $n
 out=$(mctl hotplug patch "$VM" requested 256 --wait 60 2>&1)
 check "and it plugs again: $out" sh -c "echo '$out' | grep -q 'plugged 256 MiB'"
 
-guest s poweroff poweroff 5 > /dev/null
-vmm_wait "$VMM_PID" 30
-check "the guest powers off, its VMM exits 0" test $? -eq 0
-kill "$DAEMON_PID"
-vmm_wait "$DAEMON_PID" 10
-check "memplugd exits 0" test $? -eq 0
+guest_poweroff s "$VMM_PID" "the guest powers off, its VMM exits 0"
+daemon_stop
 tap_end

@@ -83,7 +83,11 @@ static int nl__event(struct nl_msg *msg, void *arg)
 		r->ms[BENCH_PH_RAISED] = (ts - r->t0) / 1e6;
 	plugged = nl__u64(tb, MEMPLUG_A_PLUGGED_SIZE) >> 20;
 	if (req != r->req_mib) {
-		if (r->step_done_ns)
+		/*
+		 * Events of several senders need not arrive in time order: a
+		 * next step stamped before the last one settled waited 0.
+		 */
+		if (r->step_done_ns && ts > r->step_done_ns)
 			r->step_wait_ms += (ts - r->step_done_ns) / 1e6;
 		r->step_done_ns = 0;
 		r->req_mib = req;
