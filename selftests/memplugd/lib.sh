@@ -22,9 +22,14 @@ daemon_start() {
 # guest_poweroff NAME PID WHAT: power guest NAME off; check that its VMM
 # (PID) exits 0, as WHAT
 guest_poweroff() {
+	local rc
 	guest "$1" poweroff poweroff 5 > /dev/null
 	vmm_wait "$2" 30
-	check "$3" test $? -eq 0
+	rc=$?
+	check "$3 ($rc)" test $rc -eq 0
+	[ $rc -eq 0 ] && return
+	diag "$1: $(tail -2 "$T/$1.err" | tr '\n' ' ')"
+	tail -5 "$T/$1.con" 2>/dev/null | tr -d '\r' | sed 's/^/#   console: /'
 }
 
 # daemon_stop: SIGTERM to memplugd, which exits 0
