@@ -29,7 +29,7 @@ guest_poweroff() {
 	check "$3 ($rc)" test $rc -eq 0
 	[ $rc -eq 0 ] && return
 	diag "$1: $(tail -2 "$T/$1.err" | tr '\n' ' ')"
-	tail -5 "$T/$1.con" 2>/dev/null | tr -d '\r' | sed 's/^/#   console: /'
+	console_tail "$1" 5
 }
 
 # daemon_stop: SIGTERM to memplugd, which exits 0

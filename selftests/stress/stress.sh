@@ -150,7 +150,7 @@ guest_gone() {
 # dead (its totals so far count); the next cycle boots another
 guest_hung() {
 	diag "$G: $(tail -2 "$T/$G.err" | tr '\n' ' ')"
-	tail -8 "$T/$G.con" | tr -d '\r' | sed 's/^/#   console: /'
+	console_tail "$G" 8
 	kill -9 "$GPID" 2>/dev/null
 	wait "$GPID" 2>/dev/null
 	guests_died=$((guests_died + 1))
@@ -170,7 +170,7 @@ guest_check() {
 	kill -0 "$GPID" 2>/dev/null && return 0
 	wait "$GPID"
 	diag "$G: the VMM exited ($?): $(tail -2 "$T/$G.err" | tr '\n' ' ')"
-	tail -5 "$T/$G.con" | tr -d '\r' | sed 's/^/#   console: /'
+	console_tail "$G" 5
 	guests_died=$((guests_died + 1))
 	guest_gone
 	return 1

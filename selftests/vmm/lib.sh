@@ -35,6 +35,12 @@ vmm_start() {
 	VMM_PID=$!
 }
 
+# console_tail NAME LINES: the last lines of guest NAME's console, as TAP
+# comments
+console_tail() {
+	tail -"$2" "$T/$1.con" 2>/dev/null | tr -d '\r' | sed 's/^/#   console: /'
+}
+
 # vmm_boot NAME SECONDS ARGS...: vmm_start with --boot-timeout SECONDS,
 # then wait until the guest's init is up (0) or the VMM has exited (1, with
 # the VMM's status and the console's tail shown).  A boot that fails is a
@@ -52,7 +58,7 @@ vmm_boot() {
 	rc=$?
 	grep -q '^memplug-guest: ready' "$T/$name.con" 2>/dev/null && return 0
 	diag "$name: the guest did not reach init (VMM exit $rc): $(tail -1 "$T/$name.err")"
-	tail -3 "$T/$name.con" 2>/dev/null | tr -d '\r' | sed 's/^/#   console: /'
+	console_tail "$name" 3
 	return 1
 }
 
