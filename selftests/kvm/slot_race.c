@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "../lib/env.h"
 #include "../lib/kvm_guest.h"
 
 #define GUESTS		2
@@ -148,13 +149,6 @@ static uint64_t misplaced(const struct racer *r)
 		if (w[i] && (w[i] & HP_MASK) != i * 8)
 			bad++;
 	return bad;
-}
-
-static uint64_t env_u64(const char *name, uint64_t def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtoull(v, NULL, 0) : def;
 }
 
 FIXTURE(slot_race)

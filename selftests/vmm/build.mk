@@ -13,7 +13,7 @@ $(B)/selftests/vmm/virtio_mem_test: selftests/vmm/virtio_mem_test.c $(VMM_LIB_SR
 	$(CC) $(CFLAGS) -o $@ $< $(VMM_LIB_SRCS) -lpthread
 
 $(B)/selftests/vmm/virtio_mem_fuzz: selftests/vmm/virtio_mem_fuzz.c \
-		selftests/vmm/virtio_mem_fuzz_racer.c selftests/vmm/virtio_mem_fuzz.h \
+		selftests/vmm/virtio_mem_fuzz_racer.c selftests/vmm/virtio_mem_fuzz.h selftests/lib/env.h \
 		$(VMM_LIB_SRCS) $(VMM_HDRS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< selftests/vmm/virtio_mem_fuzz_racer.c \

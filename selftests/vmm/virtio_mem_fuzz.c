@@ -37,6 +37,7 @@
 
 #include "kselftest_harness.h"
 #include "virtio_mem_fuzz.h"
+#include "../lib/env.h"
 
 static uint64_t below(struct fuzz *f, uint64_t n)
 {
@@ -461,13 +462,6 @@ static void chaos_chain(struct fuzz *f)
 	virtio_mem__handle_queue(f->vm);
 	if (!queue_ok(f))
 		f->broken++;
-}
-
-static uint64_t env_u64(const char *name, uint64_t def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtoull(v, NULL, 0) : def;
 }
 
 static uint64_t now_s(void)
