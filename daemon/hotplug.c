@@ -36,7 +36,10 @@ static int fail(struct mpd_reply *r, int err, const char *msg)
 	return r->err = err;
 }
 
-/* Takes a PUT config; checks it fits the region the VMM registered. */
+/*
+ * Takes a config that fits the region the VMM registered: a PUT and a
+ * REGISTER have checked it (vmm_proto__check_fit) before.  0 or -ENOMEM.
+ */
 int hotplug__configure(struct mpd *d, struct mpd_vm *vm,
 		       const struct hotplug_config *cfg)
 {
@@ -44,10 +47,7 @@ int hotplug__configure(struct mpd *d, struct mpd_vm *vm,
 	uint64_t spares = (d->ahead_mib + cfg->slot_size_mib - 1) /
 			  cfg->slot_size_mib;
 	uint8_t *attached, *empty;
-	char why[MEMPLUG_ERROR_TEXT_MAX];
 
-	if (vmm_proto__check_fit(&vm->reg, cfg, why, sizeof(why)))
-		return -ENOSPC;
 	attached = calloc(nr, 1);
 	empty = calloc(nr, 1);
 	if (!attached || !empty) {

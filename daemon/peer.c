@@ -199,7 +199,7 @@ static void peer__register(struct mpd *d, int fd, struct memplug_vmm_msg *m,
 	vm->requested_mib = vm->target_mib = reg->requested_size_mib;
 	if ((reg->flags & MEMPLUG_VMM_F_CONFIGURED) &&
 	    hotplug__configure(d, vm, &reg->config)) {
-		mpd_log(LOG_WARNING, "refused VMM '%s': its configuration does not fit its region",
+		mpd_log(LOG_WARNING, "refused VMM '%s': out of memory",
 			vm->reg.name);
 		vm->used = false;
 		goto refuse;
