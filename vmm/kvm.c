@@ -161,8 +161,12 @@ static void *vcpu__thread(void *arg)
 	struct vmm *vmm = vcpu->vmm;
 	struct kvm_run *run = vcpu->run;
 	static char msg[VMM_MAX_VCPUS][128];
+	char name[16];
 	sigset_t set;
 
+	/* "vcpuN" in /proc/PID/task/TID/comm: how a tool finds it to pin it */
+	snprintf(name, sizeof(name), "vcpu%d", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
 	/* SIGUSR1 only kicks the vCPU out of KVM_RUN at exit. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
